@@ -1,0 +1,40 @@
+# dnnpress: every target calls python / pytest; `make` installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: all setup tools emit test regress bench bench-golden lint clean
+
+all: setup                ## install everything, then the main job on built-in defaults
+	$(BIN)/dnnpress build
+
+setup: tools $(STAMP)
+
+tools:                    ## Icarus Verilog and Yosys from apt-get where missing
+	$(PYTHON) -m dnnpress.tools iverilog yosys
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+test: setup               ## the whole fast suite (golden, Amaranth sim, cocotb on Icarus)
+	$(BIN)/pytest -n 2
+
+regress: setup            ## long regressions (fuzz >= 1000 cases, long random runs)
+	$(BIN)/pytest -n 2 -m regress --regress
+
+bench-golden: setup       ## golden-model speed in words/s
+	$(BIN)/python -m golden.bench
+
+bench: setup              ## RTL throughput tables -> build/reports/*.json
+	$(BIN)/python -m tb.bench
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf build .pytest_cache

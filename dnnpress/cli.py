@@ -1,0 +1,189 @@
+"""``dnnpress``: emit cores, run the main job, compress tensors with the golden models.
+
+Every error (unknown core or parameter, value out of range, malformed file) prints one line
+``dnnpress: error: ...`` saying what is wrong and what is allowed, and exits with status 2.
+"""
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import cores
+
+
+class CLIError(Exception):
+    """A user error: printed without a traceback, exit status 2."""
+
+
+def _emit_list():
+    lines = []
+    for c in cores.CORES.values():
+        lines.append(f"{c.name}  (module {c.module}): {c.doc}")
+        for p in c.params:
+            allowed = "|".join(str(v) for v in p.choices)
+            lines.append(f"    {p.name}={p.default}  [{allowed}]  {p.doc}")
+    return "\n".join(lines)
+
+
+def _ports(verilog_text):
+    """(direction, width, name) of each port of the first module of ``verilog_text``."""
+    ports = []
+    for m in re.finditer(r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(\[(\d+):0\]\s+)?(\w+);",
+                         verilog_text, re.M):
+        ports.append((m.group(1), int(m.group(3)) + 1 if m.group(3) else 1, m.group(4)))
+    return ports
+
+
+def cmd_emit(args):
+    if args.list:
+        print(_emit_list())
+        return 0
+    if not args.core:
+        raise CLIError("emit needs a CORE (or --list); cores: " + ", ".join(cores.CORES))
+    c = cores.core(args.core)
+    params = cores.resolve(c, args.set)
+    path = cores.emit(c, params, args.output)
+    print(f"{c.name}: wrote {path} ({', '.join(f'{k}={v}' for k, v in params.items())})")
+    return 0
+
+
+def cmd_build(args):
+    """The main job: every core at its defaults into ``OUT/verilog``, and a summary."""
+    out = Path(args.output) / "verilog"
+    rows = []
+    for c in cores.CORES.values():
+        path = cores.emit(c, c.defaults(), out)
+        text = path.read_text()
+        ports = _ports(text)
+        rows.append((c.name, c.module, str(path), len(ports),
+                     sum(w for d, w, _ in ports if d == "input"),
+                     sum(w for d, w, _ in ports if d == "output"), text.count("\n")))
+    head = ("core", "module", "file", "ports", "in bits", "out bits", "lines")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)))
+    print(f"{len(rows)} core(s) emitted at default parameters into {out}/")
+    return 0
+
+
+def _load_npy(path):
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise CLIError(f"{path}: no such file") from None
+    except (ValueError, OSError) as exc:
+        raise CLIError(f"{path}: not a .npy array ({exc})") from None
+
+
+def _read(path):
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CLIError(f"{path}: {exc.strerror}") from None
+
+
+def cmd_ebpc_encode(args):
+    from golden.ebpc_file import EBPCFile, pack
+
+    arr = _load_npy(args.input)
+    f = EBPCFile.compress(arr, args.block_size)
+    Path(args.output).write_bytes(pack(f))
+    raw = arr.size * arr.itemsize
+    comp = len(f.znz) + len(f.bpc)
+    print(f"{args.input}: {arr.size} words {arr.dtype} -> {args.output}: ZNZ {len(f.znz)} B, "
+          f"BPC {len(f.bpc)} B, ratio {raw / comp:.3f}x")
+    return 0
+
+
+def cmd_ebpc_decode(args):
+    from golden.ebpc_file import unpack
+
+    f = unpack(_read(args.input))
+    arr = f.decompress()
+    np.save(args.output, arr)
+    print(f"{args.input}: {f.n} words -> {args.output} ({arr.dtype}, shape {arr.shape})")
+    return 0
+
+
+def cmd_ebpc_stats(args):
+    from golden import ebpc
+
+    arr = _load_npy(args.input)
+    widths = {np.dtype(np.int8): 8, np.dtype(np.int16): 16}
+    if arr.dtype not in widths:
+        raise CLIError(f"{args.input}: dtype must be int8 or int16, not {arr.dtype}")
+    s = ebpc.stats(arr, widths[arr.dtype], args.block_size, per_block=args.blocks)
+    if args.json:
+        print(json.dumps(s, indent=2))
+        return 0
+    print(f"{args.input}: {s['n']} words ({s['word_bits']}-bit), {s['zeros']} zeros "
+          f"({100 * s['zeros'] / s['n']:.1f} %), {s['blocks']} BPC blocks of {s['block_size']}")
+    print(f"  raw {s['raw_bytes']} B -> ZNZ {s['znz_bytes']} B + BPC {s['bpc_bytes']} B = "
+          f"{s['znz_bytes'] + s['bpc_bytes']} B; ratio {s['ratio']:.3f}x, "
+          f"{s['bits_per_word']:.3f} bits/word")
+    total = sum(s["symbols"].values()) or 1
+    print(f"  {'symbol class':<12} {'symbols':>9} {'%':>6} {'codes':>9} {'bits':>10}")
+    for name, count in s["symbols"].items():
+        print(f"  {name:<12} {count:>9} {100 * count / total:>6.1f} {s['codes'][name]:>9} "
+              f"{s['bits'][name]:>10}")
+    print(f"  {'base':<12} {'':>9} {'':>6} {s['blocks']:>9} {s['bits']['base']:>10}")
+    if args.blocks:
+        print("  block   base  bits  classes (Z zero, 1 all-ones, P plane-zero, T two, S single,"
+              " R raw)")
+        for b in s["per_block"]:
+            print(f"  {b['block']:>5} {b['base']:>6} {b['bits']:>5}  {b['classes']}")
+    return 0
+
+
+def parser():
+    ap = argparse.ArgumentParser(prog="dnnpress", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="main job: emit every core at its defaults, print a summary")
+    p.add_argument("-o", "--output", default="build", help="output folder (default: build)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("emit", help="write the Verilog of one core")
+    p.add_argument("core", nargs="?", help="core name (see --list)")
+    p.add_argument("-o", "--output", default="build/verilog", help="output folder")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="set an elaboration parameter (repeatable)")
+    p.add_argument("--list", action="store_true", help="list cores, parameters, allowed values")
+    p.set_defaults(func=cmd_emit)
+
+    p = sub.add_parser("ebpc", help="EBPC golden model on .npy tensors")
+    esub = p.add_subparsers(dest="ebpc_command", required=True)
+    e = esub.add_parser("encode", help="compress an int8 / int16 .npy into an .ebpc file")
+    e.add_argument("input")
+    e.add_argument("-o", "--output", required=True)
+    e.add_argument("--block-size", type=int, choices=(8, 16), default=8)
+    e.set_defaults(func=cmd_ebpc_encode)
+    e = esub.add_parser("decode", help="decompress an .ebpc file into a .npy")
+    e.add_argument("input")
+    e.add_argument("-o", "--output", required=True)
+    e.set_defaults(func=cmd_ebpc_decode)
+    e = esub.add_parser("stats", help="ratio, ZNZ / BPC split, symbol-class histogram")
+    e.add_argument("input")
+    e.add_argument("--block-size", type=int, choices=(8, 16), default=8)
+    e.add_argument("--blocks", action="store_true", help="also dump every BPC block")
+    e.add_argument("--json", action="store_true", help="machine-readable output")
+    e.set_defaults(func=cmd_ebpc_stats)
+    return ap
+
+
+def main(argv=None):
+    ap = parser()
+    args = ap.parse_args(argv)
+    try:
+        return args.func(args)
+    except (CLIError, ValueError, TypeError) as exc:
+        print(f"dnnpress: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The registry of cores that ``dnnpress emit`` can generate, with their parameters.
+
+A core is named on the command line (``ebpc-encoder``), emitted as a Verilog module
+(``ebpc_encoder``) and built by a factory that takes the validated parameters as keywords. The
+factory is imported only when the core is built, so listing the cores needs no HDL import.
+"""
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Param", "Core", "CORES", "core", "resolve", "build", "emit"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """An elaboration parameter: its name, default, allowed values and one line of meaning."""
+
+    name: str
+    default: int
+    choices: tuple
+    doc: str
+
+    def parse(self, text):
+        """The value of ``text`` for this parameter; ``ValueError`` saying what is allowed."""
+        allowed = ", ".join(str(c) for c in self.choices)
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise ValueError(f"{self.name} must be one of {allowed}, not {text!r}") from None
+        if value not in self.choices:
+            raise ValueError(f"{self.name} must be one of {allowed}, not {value}")
+        return value
+
+
+@dataclass(frozen=True)
+class Core:
+    """A generatable core: CLI name, Verilog module name, factory ``"module:callable"``."""
+
+    name: str
+    module: str
+    factory: str
+    params: tuple
+    doc: str
+
+    def defaults(self):
+        return {p.name: p.default for p in self.params}
+
+
+_EBPC_PARAMS = (
+    Param("word_bits", 8, (8, 16), "word width in bits (signed words)"),
+    Param("block_size", 8, (8, 16), "words per BPC block"),
+)
+
+#: every core that exists, by CLI name
+CORES = {c.name: c for c in ()}
+
+
+def core(name):
+    """The core called ``name``; ``ValueError`` listing the known ones."""
+    if name not in CORES:
+        raise ValueError(f"unknown core {name!r}; cores: {', '.join(CORES)}")
+    return CORES[name]
+
+
+def resolve(c, settings):
+    """Parameters of core ``c`` from ``NAME=VALUE`` strings over its defaults."""
+    values = c.defaults()
+    by_name = {p.name: p for p in c.params}
+    for item in settings:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set takes NAME=VALUE, not {item!r}")
+        if name not in by_name:
+            raise ValueError(f"{c.name} has no parameter {name!r}; parameters: "
+                             f"{', '.join(by_name)}")
+        values[name] = by_name[name].parse(text)
+    return values
+
+
+def build(c, params):
+    """Elaborate-ready Amaranth component of core ``c``."""
+    module, _, attr = c.factory.partition(":")
+    return getattr(importlib.import_module(module), attr)(**params)
+
+
+def emit(c, params, outdir):
+    """Write ``outdir/<module>.v`` for core ``c`` with ``params``; return its path."""
+    from amaranth.back import verilog
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    text = verilog.convert(build(c, params), name=c.module, emit_src=False)
+    path = outdir / f"{c.module}.v"
+    path.write_text(text)
+    return path

@@ -1,0 +1,1 @@
+"""Golden models: pure Python + numpy, no amaranth or cocotb imports, both directions."""

@@ -1,0 +1,95 @@
+"""The dnnpress command line: EBPC file round trip, stats, and clear errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dnnpress import cli
+from golden import ebpc_file
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def fmap(tmp_path):
+    x = np.maximum(np.random.default_rng(0).normal(0, 20, (3, 8, 8)), 0).astype(np.int8)
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    return x, path
+
+
+@pytest.mark.parametrize("dtype,block", [(np.int8, 8), (np.int8, 16), (np.int16, 16)])
+def test_encode_decode_round_trip(capsys, tmp_path, dtype, block):
+    x = np.random.default_rng(1).integers(-50, 50, (5, 7)).astype(dtype)
+    np.save(tmp_path / "a.npy", x)
+    code, out, _ = run(capsys, "ebpc", "encode", str(tmp_path / "a.npy"), "-o",
+                       str(tmp_path / "a.ebpc"), "--block-size", str(block))
+    assert code == 0 and "ratio" in out
+    assert run(capsys, "ebpc", "decode", str(tmp_path / "a.ebpc"), "-o",
+               str(tmp_path / "b.npy"))[0] == 0
+    y = np.load(tmp_path / "b.npy")
+    assert y.dtype == x.dtype and np.array_equal(y, x)
+
+
+def test_stats_text_json_and_blocks(capsys, fmap):
+    x, path = fmap
+    code, out, _ = run(capsys, "ebpc", "stats", str(path), "--blocks")
+    assert code == 0 and "ratio" in out and "raw" in out and "classes" in out
+    code, out, _ = run(capsys, "ebpc", "stats", str(path), "--json")
+    s = json.loads(out)
+    assert s["n"] == x.size and s["zeros"] == int((x == 0).sum())
+    assert sum(s["symbols"].values()) == s["blocks"] * 9
+
+
+@pytest.mark.parametrize("make_file,message", [
+    (lambda d: np.save(d / "f.npy", np.zeros(3, np.float32)), "dtype must be int8 or int16"),
+])
+def test_encode_rejects_wrong_dtype(capsys, tmp_path, make_file, message):
+    make_file(tmp_path)
+    code, _, err = run(capsys, "ebpc", "encode", str(tmp_path / "f.npy"), "-o",
+                       str(tmp_path / "f.ebpc"))
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_decode_rejects_bad_files(capsys, tmp_path, fmap):
+    x, path = fmap
+    good = ebpc_file.pack(ebpc_file.EBPCFile.compress(x))
+    cases = {
+        "magic.ebpc": (b"XXXX" + good[4:], "not an .ebpc file"),
+        "short.ebpc": (good[:-3], "truncated .ebpc file"),
+        "tail.ebpc": (good + b"\0", "bytes after the BPC stream"),
+        "head.ebpc": (good[:6], "truncated .ebpc file"),
+    }
+    for name, (data, message) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        code, _, err = run(capsys, "ebpc", "decode", str(tmp_path / name), "-o",
+                           str(tmp_path / "o.npy"))
+        assert code == 2 and message in err, name
+    code, _, err = run(capsys, "ebpc", "decode", str(tmp_path / "none.ebpc"), "-o", "o.npy")
+    assert code == 2 and "no such file" in err.lower()
+
+
+def test_corrupt_stream_in_file_is_an_error(capsys, tmp_path, fmap):
+    x, _ = fmap
+    f = ebpc_file.EBPCFile.compress(x)
+    bad = ebpc_file.EBPCFile(f.word_bits, f.block_size, f.shape, f.znz[:-1], f.bpc)
+    (tmp_path / "c.ebpc").write_bytes(ebpc_file.pack(bad))
+    code, _, err = run(capsys, "ebpc", "decode", str(tmp_path / "c.ebpc"), "-o",
+                       str(tmp_path / "o.npy"))
+    assert code == 2 and "ZNZ stream" in err
+
+
+def test_console_script_exit_status():
+    proc = subprocess.run([sys.executable, "-m", "dnnpress.cli", "emit", "no-such-core"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "unknown core 'no-such-core'" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "dnnpress.cli", "frobnicate"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
