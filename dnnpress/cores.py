@@ -53,7 +53,13 @@ _EBPC_PARAMS = (
 )
 
 #: every core that exists, by CLI name
-CORES = {c.name: c for c in ()}
+CORES = {c.name: c for c in (
+    Core("ebpc-encoder", "ebpc_encoder", "hw.ebpc.encoder:EBPCEncoder",
+         _EBPC_PARAMS + (
+             Param("bpc_words", 1, (1, 2), "BPC port width in words; 2 lifts the 0.8 word/cycle "
+                                            "cap of incompressible data"),),
+         "EBPC compressor: words in, ZNZ and BPC streams out"),
+)}
 
 
 def core(name):

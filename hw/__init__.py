@@ -1,0 +1,1 @@
+"""Amaranth HDL components of the dnnpress cores."""

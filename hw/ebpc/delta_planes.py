@@ -1,0 +1,89 @@
+"""Delta transform: non-zero words in, BPC blocks (base + exact deltas) out."""
+
+from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .layouts import block_layout, word_layout
+
+__all__ = ["DeltaTransform"]
+
+
+class DeltaTransform(wiring.Component):
+    """Group non-zero words into blocks and compute their deltas (golden: ``nonzero_blocks``,
+    ``block_deltas``).
+
+    Word 0 of a block is its base; word i > 0 gives d_i = x_i - x_(i-1) on ``word_bits + 1`` bits.
+    A word with ``last`` closes its block early: the missing words are zero values, so the next
+    delta is -x and the rest are 0. The bit-planes of a block are its deltas read bit by bit, so
+    the next stage reads them from this layout with wiring only.
+
+    Parameters
+    ----------
+    params : EBPCParams
+
+    Members
+    -------
+    i : In(stream.Signature(word_layout))
+        Non-zero words; ``last`` on the last one of a transfer.
+    o : Out(stream.Signature(block_layout))
+        Blocks; ``last`` on the last block of a transfer.
+
+    Latency: 1 cycle from the word that completes a block. Throughput: one word per cycle.
+    Backpressure: a word that would close a block waits (``i.ready`` low) while the previous
+    block still waits on ``o``; other words are accepted. ``i.ready`` depends on ``i.payload``.
+    """
+
+    def __init__(self, params):
+        self._p = params
+        super().__init__({
+            "i": In(stream.Signature(word_layout(params))),
+            "o": Out(stream.Signature(block_layout(params))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self._p
+        n = p.block_size
+        w = self.i.payload
+        x = w.data.as_signed()
+
+        index = Signal(range(n))
+        base = Signal(p.word_bits)
+        prev = Signal(signed(p.word_bits))
+        deltas = Signal(block_layout(p).members["deltas"])
+
+        o_free = self.o.ready | ~self.o.valid
+        closes = w.last | (index == n - 1)
+        # only a word that closes a block needs the output register
+        m.d.comb += self.i.ready.eq(o_free | ~closes)
+        take = self.i.valid & self.i.ready
+        delta = Signal(signed(p.word_bits + 1))
+        m.d.comb += delta.eq(x - prev)
+
+        with m.If(take & closes):
+            m.d.sync += self.o.valid.eq(1)
+        with m.Elif(self.o.ready):
+            m.d.sync += self.o.valid.eq(0)
+        with m.If(take):
+            m.d.sync += prev.eq(x)
+            with m.If(closes):
+                m.d.sync += [index.eq(0), self.o.payload.last.eq(w.last)]
+                m.d.sync += self.o.payload.base.eq(Mux(index == 0, w.data, base))
+                for j in range(1, n):               # delta d_j sits in deltas[j - 1]
+                    with m.If(index > j):
+                        m.d.sync += self.o.payload.deltas[j - 1].eq(deltas[j - 1])
+                    with m.Elif(index == j):
+                        m.d.sync += self.o.payload.deltas[j - 1].eq(delta)
+                    with m.Elif(index + 1 == j):    # first padding word: 0 - x
+                        m.d.sync += self.o.payload.deltas[j - 1].eq(-x)
+                    with m.Else():
+                        m.d.sync += self.o.payload.deltas[j - 1].eq(0)
+            with m.Else():
+                m.d.sync += index.eq(index + 1)
+                with m.If(index == 0):
+                    m.d.sync += base.eq(w.data)
+                for j in range(1, n):
+                    with m.If(index == j):
+                        m.d.sync += deltas[j - 1].eq(delta)
+        return m

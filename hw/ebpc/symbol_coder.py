@@ -1,0 +1,140 @@
+"""Symbol coder: BPC blocks in, the block's bit string out as a few variable-length items."""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..bitpack import code_layout
+from .layouts import block_layout, item_bits, symbol_code_bits, symbol_lanes
+
+__all__ = ["SymbolCoder"]
+
+
+class SymbolCoder(wiring.Component):
+    """Code one block: base, then the codes of its DBX symbols (golden: ``bit_planes``, ``dbx``,
+    ``symbol_codes``).
+
+    All ``word_bits + 1`` symbols are classified in parallel from the block's bit-planes (XOR of
+    neighbouring planes, the code table of the format, zero runs merged inside the block). The
+    sequence base, code 0, code 1, ... leaves as items of ``symbol_lanes`` elements each,
+    concatenated MSB first: 5 items per block at the default parameters, so a block of 8 words
+    needs at most 5 of its 8 cycles. Items after the last non-empty one are skipped, so the
+    item that ends a transfer always carries bits.
+
+    Parameters
+    ----------
+    params : EBPCParams
+
+    Members
+    -------
+    i : In(stream.Signature(block_layout))
+    o : Out(stream.Signature(code_layout(item_bits)))
+
+    Latency: 1 cycle from a block to its first item. Throughput: one item per cycle, one block
+    per ceil((word_bits + 2) / symbol_lanes) cycles at most. Backpressure: the block stays on
+    ``i`` (``i.ready`` low) until its final item is taken by ``o``.
+    """
+
+    def __init__(self, params):
+        self._p = params
+        super().__init__({
+            "i": In(stream.Signature(block_layout(params))),
+            "o": Out(stream.Signature(code_layout(item_bits(params)))),
+        })
+
+    def _symbol_codes(self, m, blk):
+        """(code, length) of every symbol of ``blk``, zero runs merged."""
+        p = self._p
+        pb, full = p.plane_bits, (1 << p.plane_bits) - 1
+        cbits = symbol_code_bits(p)
+        planes = [Cat(*(blk.deltas[i][b] for i in reversed(range(pb)))) for b in range(p.planes)]
+        xs = [planes[0]] + [planes[j] ^ planes[j - 1] for j in range(1, p.planes)]
+        zero = [x == 0 for x in xs]
+
+        run = [None] * p.planes               # zero symbols from j to the end of the run
+        following = Const(0, range(p.planes + 1))
+        for j in reversed(range(p.planes)):
+            run[j] = Signal(range(p.planes + 1), name=f"run{j}")
+            m.d.comb += run[j].eq(Mux(zero[j], following + 1, 0))
+            following = run[j]
+
+        codes = []
+        for j, (x, plane) in enumerate(zip(xs, planes)):
+            code, length = Signal(cbits, name=f"code{j}"), Signal(range(cbits + 1), name=f"len{j}")
+            single = [x == (1 << (pb - 1 - k)) for k in range(pb)]
+            double = [x == (0b11 << (pb - 2 - k)) for k in range(pb - 1)]
+            opens = zero[j] if j == 0 else zero[j] & ~zero[j - 1]
+            with m.If(opens):
+                with m.If(run[j] == 1):
+                    m.d.comb += [code.eq(0b01), length.eq(2)]
+                with m.Else():
+                    m.d.comb += [code.eq(Cat((run[j] - 2)[:p.run_bits], Const(0b001, 3))),
+                                 length.eq(3 + p.run_bits)]
+            with m.Elif(zero[j]):
+                m.d.comb += length.eq(0)
+            with m.Elif(x == full):
+                m.d.comb += [code.eq(0b00000), length.eq(5)]
+            with m.Elif(plane == 0):
+                m.d.comb += [code.eq(0b00001), length.eq(5)]
+            for k in range(pb - 1):
+                with m.Elif(double[k]):
+                    m.d.comb += [code.eq(Cat(Const(k, p.pos_bits), Const(0b00010, 5))),
+                                 length.eq(5 + p.pos_bits)]
+            for k in range(pb):
+                with m.Elif(single[k]):
+                    m.d.comb += [code.eq(Cat(Const(k, p.pos_bits), Const(0b00011, 5))),
+                                 length.eq(5 + p.pos_bits)]
+            with m.Else():
+                m.d.comb += [code.eq(Cat(x, Const(1, 1))), length.eq(1 + pb)]
+            codes.append((code, length))
+        return codes
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self._p
+        lanes = symbol_lanes(p)
+        blk = self.i.payload
+        elements = [(blk.base, Const(p.word_bits))] + self._symbol_codes(m, blk)
+        items = [elements[t:t + lanes] for t in range(0, len(elements), lanes)]
+        items[-1] += [(Const(0, 1), Const(0))] * (lanes - len(items[-1]))
+
+        # the last item with any bits ends the block (item 0 always has the base)
+        last_item = Signal(range(len(items)))
+        for t, item in enumerate(items):
+            with m.If(Cat(*(length != 0 for _, length in item)).any()):
+                m.d.comb += last_item.eq(t)
+
+        phase = Signal(range(len(items)))
+        lane_code = [Signal(max(len(c) for c, _ in elements), name=f"lane{k}_code")
+                     for k in range(lanes)]
+        lane_len = [Signal(range(max(p.word_bits, symbol_code_bits(p)) + 1), name=f"lane{k}_len")
+                    for k in range(lanes)]
+        with m.Switch(phase):
+            for t, item in enumerate(items):
+                with m.Case(t):
+                    for k, (code, length) in enumerate(item):
+                        m.d.comb += [lane_code[k].eq(code), lane_len[k].eq(length)]
+
+        # concatenate the lanes, MSB first
+        width = item_bits(p)
+        bits, total = Const(0, width), Const(0, range(width + 1))
+        for k in range(lanes):
+            nb, nt = Signal(width, name=f"cat{k}"), Signal(range(width + 1), name=f"catlen{k}")
+            mask = (Const(1, width + 1) << lane_len[k]) - 1
+            m.d.comb += [nb.eq((bits << lane_len[k]) | (lane_code[k] & mask)),
+                         nt.eq(total + lane_len[k])]
+            bits, total = nb, nt
+
+        o_free = self.o.ready | ~self.o.valid
+        final = phase == last_item
+        m.d.comb += self.i.ready.eq(o_free & final)
+        with m.If(o_free):
+            m.d.sync += self.o.valid.eq(self.i.valid)
+            with m.If(self.i.valid):
+                m.d.sync += [
+                    self.o.payload.bits.eq(bits),
+                    self.o.payload.len.eq(total),
+                    self.o.payload.last.eq(blk.last & final),
+                    phase.eq(Mux(final, 0, phase + 1)),
+                ]
+        return m
