@@ -93,8 +93,8 @@ class BitPacker(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        W, O, U = self._width, self._out_bits, self._unit_bits
-        units, per_word, ulog = W // U, O // U, U.bit_length() - 1
+        W, OW, U = self._width, self._out_bits, self._unit_bits
+        units, per_word, ulog = W // U, OW // U, U.bit_length() - 1
 
         buf = Signal(W)                       # MSB-aligned: the oldest bit is buf[W - 1]
         fill = Signal(range(W + 1))
@@ -103,13 +103,13 @@ class BitPacker(wiring.Component):
         # ---- output: a whole word, or half of one when a transfer ends on its high unit
         o_free = self.o.ready | ~self.o.valid
         short = ends[0] if per_word == 2 else Const(0)
-        can_emit = (fill >= O) | short
+        can_emit = (fill >= OW) | short
         emit = o_free & can_emit
         with m.If(o_free):
             m.d.sync += self.o.valid.eq(can_emit)
         with m.If(emit):
-            head = Mux(short, Cat(Const(0, O - U), buf[W - U:]), buf[W - O:]) if per_word == 2 \
-                else buf[W - O:]
+            head = Mux(short, Cat(Const(0, OW - U), buf[W - U:]), buf[W - OW:]) if per_word == 2 \
+                else buf[W - OW:]
             m.d.sync += [
                 self.o.payload.data.eq(head),
                 self.o.payload.last.eq(short | ends[per_word - 1]),
@@ -124,7 +124,7 @@ class BitPacker(wiring.Component):
         with m.If(emit & short):
             m.d.comb += [kept.eq(buf << U), kept_fill.eq(fill - U), kept_ends.eq(ends >> 1)]
         with m.Elif(emit):
-            m.d.comb += [kept.eq(buf << O), kept_fill.eq(fill - O),
+            m.d.comb += [kept.eq(buf << OW), kept_fill.eq(fill - OW),
                          kept_ends.eq(ends >> per_word)]
         with m.Else():
             m.d.comb += [kept.eq(buf), kept_fill.eq(fill), kept_ends.eq(ends)]

@@ -4,7 +4,8 @@ from amaranth.hdl import Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..bitpack import BitPacker, word_layout as packed_layout
+from ..bitpack import BitPacker
+from ..bitpack import word_layout as packed_layout
 from .delta_planes import DeltaTransform
 from .layouts import ZNZ_CODE_BITS, EBPCParams, item_bits, word_layout
 from .symbol_coder import SymbolCoder

@@ -2,7 +2,7 @@
 
 from amaranth.lib import data
 
-from golden.ebpc import EBPCParams, ZNZ_RUN_BITS
+from golden.ebpc import ZNZ_RUN_BITS, EBPCParams
 
 __all__ = ["EBPCParams", "word_layout", "block_layout", "ZNZ_CODE_BITS", "symbol_code_bits",
            "symbol_lanes", "item_bits"]
