@@ -78,3 +78,24 @@ def simulate(dut, sources, sinks, *, timeout=200_000, vcd=None):
     else:
         sim.run()
     return outputs, cycles[0]
+
+
+def unpack(layout, value):
+    """The fields of a struct ``layout`` from its integer bit pattern (first field at the LSB)."""
+    out = {}
+    for name, field in layout:
+        width = field.width
+        out[name] = (value >> field.offset) & ((1 << width) - 1)
+    return out
+
+
+def transfers(values, last_of):
+    """Split a list of payloads into transfers, each ending where ``last_of(payload)``."""
+    out, cur = [], []
+    for v in values:
+        cur.append(v)
+        if last_of(v):
+            out.append(cur)
+            cur = []
+    assert not cur, "payloads after the last transfer's last"
+    return out
