@@ -5,6 +5,8 @@ from amaranth.lib import data
 from golden.ebpc import ZNZ_RUN_BITS, EBPCParams
 
 __all__ = ["EBPCParams", "word_layout", "block_layout", "ZNZ_CODE_BITS", "symbol_code_bits",
+           "COUNT_BITS", "flag_layout", "lane_layout", "symbols_layout", "decoded_block_layout",
+           "decoded_word_layout", "output_word_layout",
            "symbol_lanes", "item_bits"]
 
 #: longest ZNZ output per input word: a pending zero run (0 + 4 bits) and a 1
@@ -39,3 +41,54 @@ def symbol_lanes(p):
 def item_bits(p):
     """Widest item of the symbol coder: ``symbol_lanes`` elements."""
     return symbol_lanes(p) * max(p.word_bits, symbol_code_bits(p))
+
+
+# ---- decoder payloads
+
+#: width of the count port: N - 1 for N = 1 .. 2**24
+COUNT_BITS = 24
+
+
+def flag_layout():
+    """A ZNZ flag: the word is non-zero; ``last`` on the N-th; ``error`` (on the last) if the ZNZ
+    stream of the transfer was malformed."""
+    return data.StructLayout({"nonzero": 1, "last": 1, "error": 1})
+
+
+def lane_layout(p):
+    """One decoded code: it covers ``k`` symbols (a zero run, or 1) of value ``x``; ``direct``
+    sets the plane to zero instead (code 00001)."""
+    return data.StructLayout({"valid": 1, "k": range(p.planes + 1), "x": p.plane_bits,
+                              "direct": 1})
+
+
+def symbols_layout(p):
+    """What the symbol decoder found in one cycle: maybe the block's base, up to
+    ``symbol_lanes`` codes starting at symbol ``start``; ``done`` when they complete the block.
+    ``end`` items carry no block: the BPC stream of the transfer is over (``error`` if it was
+    malformed)."""
+    return data.StructLayout({
+        "base": p.word_bits, "has_base": 1, "start": range(p.planes + 1),
+        "lanes": data.ArrayLayout(lane_layout(p), symbol_lanes(p)),
+        "done": 1, "end": 1, "error": 1,
+    })
+
+
+def decoded_block_layout(p):
+    """A decoded block (base and deltas, as ``block_layout``), or with ``end`` the end of the
+    transfer's BPC stream (``error`` if it was malformed)."""
+    return data.StructLayout({
+        "base": p.word_bits,
+        "deltas": data.ArrayLayout(p.word_bits + 1, p.block_size - 1),
+        "end": 1, "error": 1,
+    })
+
+
+def decoded_word_layout(p):
+    """A decoded non-zero-path word, or with ``end`` the end of the transfer's BPC stream."""
+    return data.StructLayout({"data": p.word_bits, "end": 1, "error": 1})
+
+
+def output_word_layout(p):
+    """Decoder output: a word, ``last`` on the N-th, ``error`` on the N-th if malformed."""
+    return data.StructLayout({"data": p.word_bits, "last": 1, "error": 1})

@@ -1,0 +1,105 @@
+"""Merge: ZNZ flags and decoded non-zero words in, the transfer's N words out."""
+
+from amaranth.hdl import Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .layouts import COUNT_BITS, decoded_word_layout, flag_layout, output_word_layout
+
+__all__ = ["Merge"]
+
+
+class Merge(wiring.Component):
+    """Output 0 for a zero flag and the next decoded word for a non-zero one (golden: ``merge``).
+
+    The N-th word is held back until the transfer's BPC words are drained up to their ``end``
+    (the padding words of the final block), so that ``error`` on it covers both streams: the
+    ZNZ decoder's verdict, a BPC stream that ended early (the missing words are 0) or was
+    malformed, and a BPC stream with more blocks than the non-zero flags need. A transfer with
+    no non-zero flag takes nothing from ``i_words``.
+
+    Parameters
+    ----------
+    params : EBPCParams
+
+    Members
+    -------
+    i_flags : In(stream.Signature(flag_layout))
+    i_words : In(stream.Signature(decoded_word_layout))
+    o : Out(stream.Signature(output_word_layout))
+
+    Latency 1 cycle. Throughput one word per cycle; per transfer, one cycle per padding word of
+    the final block and one for its ``end``. Backpressure on ``o`` stops both inputs.
+    """
+
+    def __init__(self, params):
+        self._p = params
+        super().__init__({
+            "i_flags": In(stream.Signature(flag_layout())),
+            "i_words": In(stream.Signature(decoded_word_layout(params))),
+            "o": Out(stream.Signature(output_word_layout(params))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self._p
+        flag, word = self.i_flags.payload, self.i_words.payload
+        nonzero = Signal(COUNT_BITS + 1)          # non-zero flags of this transfer
+        used = Signal(COUNT_BITS + 5)             # BPC words taken, padding included
+        ended = Signal()                          # the transfer's BPC ``end`` was taken
+        error = Signal()
+        held = Signal(p.word_bits)                # the N-th word
+
+        o_free = self.o.ready | ~self.o.valid
+        with m.If(o_free):
+            m.d.sync += self.o.valid.eq(0)
+
+        def reset_transfer():
+            m.d.sync += [nonzero.eq(0), used.eq(0), ended.eq(0), error.eq(0)]
+
+        with m.FSM():
+            with m.State("WORDS"):
+                value = Signal(p.word_bits)
+                go = Signal()
+                with m.If(o_free & self.i_flags.valid):
+                    with m.If(~flag.nonzero):
+                        m.d.comb += go.eq(1)
+                    with m.Elif(ended):                      # BPC ran out: 0 and an error
+                        m.d.comb += go.eq(1)
+                        m.d.sync += error.eq(1)
+                    with m.Elif(self.i_words.valid & word.end):
+                        m.d.comb += self.i_words.ready.eq(1)
+                        m.d.sync += [ended.eq(1), error.eq(error | word.error)]
+                    with m.Elif(self.i_words.valid):
+                        m.d.comb += [go.eq(1), value.eq(word.data), self.i_words.ready.eq(1)]
+                        m.d.sync += used.eq(used + 1)
+                with m.If(go):
+                    m.d.comb += self.i_flags.ready.eq(1)
+                    with m.If(flag.nonzero):
+                        m.d.sync += nonzero.eq(nonzero + 1)
+                    with m.If(flag.error):
+                        m.d.sync += error.eq(1)
+                    with m.If(flag.last):
+                        m.d.sync += held.eq(value)
+                        m.next = "DRAIN"
+                    with m.Else():
+                        m.d.sync += [self.o.valid.eq(1), self.o.payload.data.eq(value),
+                                     self.o.payload.last.eq(0), self.o.payload.error.eq(0)]
+
+            with m.State("DRAIN"):
+                blocks_words = (nonzero + p.block_size - 1) // p.block_size * p.block_size
+                with m.If((nonzero != 0) & ~ended):
+                    m.d.comb += self.i_words.ready.eq(1)
+                    with m.If(self.i_words.valid):
+                        with m.If(word.end):
+                            m.d.sync += [ended.eq(1), error.eq(error | word.error)]
+                        with m.Else():
+                            m.d.sync += used.eq(used + 1)
+                with m.Elif(o_free):
+                    bad_count = (nonzero != 0) & (used != blocks_words)
+                    m.d.sync += [self.o.valid.eq(1), self.o.payload.data.eq(held),
+                                 self.o.payload.last.eq(1),
+                                 self.o.payload.error.eq(error | bad_count)]
+                    reset_transfer()
+                    m.next = "WORDS"
+        return m

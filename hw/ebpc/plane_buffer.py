@@ -1,0 +1,80 @@
+"""Plane buffer: decoded symbols in, whole blocks (base + deltas) out."""
+
+from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .layouts import decoded_block_layout, symbols_layout
+
+__all__ = ["PlaneBuffer"]
+
+
+class PlaneBuffer(wiring.Component):
+    """Undo DBX and collect a block's bit-planes (golden: ``planes_from_symbols``).
+
+    For every decoded code, P = X XOR (previous plane), or 0 for ``direct``; a zero run of k
+    symbols repeats the previous plane k times. When the block's last symbol is known, its
+    deltas (the planes read across) and base leave as one block. ``end`` items pass through.
+
+    Parameters
+    ----------
+    params : EBPCParams
+
+    Members
+    -------
+    i : In(stream.Signature(symbols_layout))
+    o : Out(stream.Signature(decoded_block_layout))
+
+    Latency 1 cycle from the item that completes a block. Throughput one item per cycle.
+    Backpressure: an item that completes a block (or ends the transfer) waits while the previous
+    block is still on ``o``; ``i.ready`` depends on ``i.payload``.
+    """
+
+    def __init__(self, params):
+        self._p = params
+        super().__init__({
+            "i": In(stream.Signature(symbols_layout(params))),
+            "o": Out(stream.Signature(decoded_block_layout(params))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self._p
+        item = self.i.payload
+        planes = [Signal(p.plane_bits, name=f"plane{b}") for b in range(p.planes)]
+        prev = Signal(p.plane_bits)               # the last plane written
+        base = Signal(p.word_bits)
+
+        # planes after this item: lane by lane, each writing k planes from its first symbol
+        new = list(planes)
+        carry = Mux(item.has_base, 0, prev)
+        first = item.start
+        for lane in item.lanes:
+            value = Signal(p.plane_bits)
+            m.d.comb += value.eq(Mux(lane.direct, 0, lane.x ^ carry))
+            new = [Mux(lane.valid & (first <= b) & (b < first + lane.k), value, new[b])
+                   for b in range(p.planes)]
+            carry = Mux(lane.valid, value, carry)
+            first = Mux(lane.valid, first + lane.k, first)
+
+        emits = item.done | item.end
+        o_free = self.o.ready | ~self.o.valid
+        m.d.comb += self.i.ready.eq(o_free | ~emits)
+        take = self.i.valid & self.i.ready
+
+        with m.If(take):
+            m.d.sync += [planes[b].eq(new[b]) for b in range(p.planes)]
+            m.d.sync += prev.eq(carry)
+            with m.If(item.has_base):
+                m.d.sync += base.eq(item.base)
+        with m.If(take & emits):
+            m.d.sync += [self.o.valid.eq(1), self.o.payload.end.eq(item.end),
+                         self.o.payload.error.eq(item.error),
+                         self.o.payload.base.eq(Mux(item.has_base, item.base, base))]
+            for i in range(p.plane_bits):        # delta d_(i+1): bit b from plane b, d1 at MSB
+                column = p.plane_bits - 1 - i
+                m.d.sync += self.o.payload.deltas[i].eq(Cat(*(new[b][column]
+                                                               for b in range(p.planes))))
+        with m.Elif(self.o.ready):
+            m.d.sync += self.o.valid.eq(0)
+        return m

@@ -1,0 +1,162 @@
+"""Symbol decoder: BPC bits in, each block's base and decoded symbol codes out."""
+
+from amaranth.hdl import Const, Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..bitunpack import window_signature
+from .layouts import symbol_code_bits, symbol_lanes, symbols_layout
+
+__all__ = ["SymbolDecoder", "symbol_window"]
+
+
+def symbol_window(p):
+    """Bits the decoder looks at per cycle: the base and lanes - 1 codes, or lanes codes."""
+    lanes, code = symbol_lanes(p), symbol_code_bits(p)
+    return max(p.word_bits + (lanes - 1) * code, lanes * code)
+
+
+class SymbolDecoder(wiring.Component):
+    """Parse BPC blocks: base, then codes until ``word_bits + 1`` symbols are known (golden:
+    ``parse_bpc``, ``decode_symbols``).
+
+    Each cycle decodes up to ``symbol_lanes`` elements (the base counts as one) whose bits are
+    all present: lane k starts where lane k - 1 ended. A block of 8 words takes at most 5 cycles
+    at the default parameters. The transfer's BPC stream ends when, at a block boundary, its
+    final word is in and fewer than ``word_bits`` bits are left (padding): then an ``end`` item
+    leaves and the window is flushed. Faults set ``error`` on that ``end`` item: a zero run past
+    the end of its block (cut there), a position outside the plane (read as X = 0), or a stream
+    that ends inside a block (the partial block is dropped).
+
+    Parameters
+    ----------
+    params : EBPCParams
+    capacity : int
+        Buffer size of the unpacker feeding ``window``.
+
+    Members
+    -------
+    window : In(window_signature(symbol_window, capacity, symbol_window))
+    o : Out(stream.Signature(symbols_layout))
+
+    Latency 1 cycle. Throughput: ``symbol_lanes`` elements per cycle while bits are available.
+    Backpressure on ``o`` stops decoding.
+    """
+
+    def __init__(self, params, capacity):
+        self._p = params
+        width = symbol_window(params)
+        super().__init__({
+            "window": In(window_signature(width, capacity, width)),
+            "o": Out(stream.Signature(symbols_layout(params))),
+        })
+
+    def _decode(self, m, seg, name):
+        """(length, symbols, x, direct, bad) of the code at the top of ``seg``."""
+        p = self._p
+        c, pb = len(seg), p.plane_bits
+        length = Signal(range(c + 1), name=f"{name}_len")
+        k = Signal(range(p.planes + 2), name=f"{name}_k")
+        x = Signal(pb, name=f"{name}_x")
+        direct = Signal(name=f"{name}_direct")
+        bad = Signal(name=f"{name}_bad")
+        top5 = seg[c - 5:]
+        pos = seg[c - 5 - p.pos_bits:c - 5]
+        m.d.comb += k.eq(1)
+        with m.If(seg[c - 1]):
+            m.d.comb += [length.eq(1 + pb), x.eq(seg[c - 1 - pb:c - 1])]
+        with m.Elif(seg[c - 2:] == 0b01):
+            m.d.comb += length.eq(2)
+        with m.Elif(seg[c - 3:] == 0b001):
+            m.d.comb += [length.eq(3 + p.run_bits), k.eq(seg[c - 3 - p.run_bits:c - 3] + 2)]
+        with m.Elif(top5 == 0b00000):
+            m.d.comb += [length.eq(5), x.eq((1 << pb) - 1)]
+        with m.Elif(top5 == 0b00001):
+            m.d.comb += [length.eq(5), direct.eq(1)]
+        with m.Elif(top5 == 0b00010):
+            m.d.comb += [length.eq(5 + p.pos_bits), x.eq(Const(0b11 << (pb - 2), pb) >> pos),
+                         bad.eq(pos > pb - 2)]
+        with m.Else():
+            m.d.comb += [length.eq(5 + p.pos_bits), x.eq(Const(1 << (pb - 1), pb) >> pos),
+                         bad.eq(pos > pb - 1)]
+        return length, k, x, direct, bad
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self._p
+        win = self.window
+        width = len(win.bits)
+        code_bits = symbol_code_bits(p)
+        lanes = symbol_lanes(p)
+
+        at_base = Signal(init=1)
+        start = Signal(range(p.planes + 1))       # symbols of the block decoded so far
+        error = Signal()
+        o_free = self.o.ready | ~self.o.valid
+        with m.If(o_free):
+            m.d.sync += self.o.valid.eq(0)
+
+        # lane l decodes the code that starts where lane l - 1 ended
+        offset = Mux(at_base, p.word_bits, 0)
+        symbol = start
+        alive = Const(1)                          # no earlier lane stopped
+        results, take = [], Signal(range(width + 1))
+        for lane in range(lanes):
+            seg = Signal(code_bits, name=f"seg{lane}")
+            shifted = Signal(width, name=f"shifted{lane}")
+            m.d.comb += [shifted.eq(win.bits << offset), seg.eq(shifted[width - code_bits:])]
+            length, k, x, direct, bad = self._decode(m, seg, f"lane{lane}")
+            end_at = Signal(range(width + code_bits + 1), name=f"end{lane}")
+            m.d.comb += end_at.eq(offset + length)
+            room = Signal(range(p.planes + 1), name=f"room{lane}")
+            m.d.comb += room.eq(p.planes - symbol)
+            ok = Signal(name=f"ok{lane}")
+            fits = end_at <= win.avail
+            if lane == lanes - 1:
+                fits = fits & ~at_base            # the base used up one lane's bits
+            m.d.comb += ok.eq(alive & fits & (room != 0))
+            kk = Signal(range(p.planes + 1), name=f"kk{lane}")
+            m.d.comb += kk.eq(Mux(k > room, room, k))
+            results.append((ok, kk, x, direct, bad | (k > room), symbol))
+            nxt = Signal(range(p.planes + 1), name=f"sym{lane}")
+            m.d.comb += nxt.eq(Mux(ok, symbol + kk, symbol))
+            with m.If(ok):
+                m.d.comb += take.eq(end_at)
+            alive, offset, symbol = ok, end_at, nxt
+        done = symbol == p.planes                 # symbol count after the last lane taken
+        any_code = results[0][0]
+        base_ok = at_base & (win.avail >= p.word_bits)
+
+        item = self.o.payload
+        with m.If(o_free):
+            with m.If(at_base & win.end & (win.avail < p.word_bits)):
+                # padding only: the transfer's BPC stream is over
+                m.d.comb += win.flush.eq(1)
+                m.d.sync += [self.o.valid.eq(1), item.end.eq(1), item.error.eq(error),
+                             item.done.eq(0), item.has_base.eq(0), error.eq(0)]
+                m.d.sync += [item.lanes[lane].valid.eq(0) for lane in range(lanes)]
+            with m.Elif(any_code | base_ok):
+                m.d.comb += win.take.eq(Mux(any_code, take, p.word_bits))
+                m.d.sync += [
+                    self.o.valid.eq(1), item.end.eq(0), item.error.eq(0),
+                    item.has_base.eq(at_base), item.base.eq(win.bits[width - p.word_bits:]),
+                    item.start.eq(start), item.done.eq(done),
+                ]
+                for lane, (ok, kk, x, direct, bad, _) in enumerate(results):
+                    m.d.sync += [item.lanes[lane].valid.eq(ok), item.lanes[lane].k.eq(kk),
+                                 item.lanes[lane].x.eq(Mux(bad, 0, x)),
+                                 item.lanes[lane].direct.eq(direct)]
+                    with m.If(ok & bad):
+                        m.d.sync += error.eq(1)
+                with m.If(done):
+                    m.d.sync += [at_base.eq(1), start.eq(0)]
+                with m.Else():
+                    m.d.sync += [at_base.eq(0), start.eq(symbol)]
+            with m.Elif(win.end):
+                # the stream ends inside a block: drop it, report, start over
+                m.d.comb += win.flush.eq(1)
+                m.d.sync += [self.o.valid.eq(1), item.end.eq(1), item.error.eq(1),
+                             item.done.eq(0), item.has_base.eq(0), error.eq(0),
+                             at_base.eq(1), start.eq(0)]
+                m.d.sync += [item.lanes[lane].valid.eq(0) for lane in range(lanes)]
+        return m

@@ -1,0 +1,121 @@
+"""Zero-run decoder: N and the ZNZ bits in, one zero / non-zero flag per word out."""
+
+from amaranth.hdl import Module, Mux, Signal, unsigned
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden.ebpc import ZNZ_RUN_BITS
+
+from ..bitunpack import window_signature
+from .layouts import COUNT_BITS, flag_layout
+
+__all__ = ["ZnzDecoder", "ZNZ_WINDOW"]
+
+#: longest ZNZ code: 0 + 4 bits
+ZNZ_WINDOW = 1 + ZNZ_RUN_BITS
+
+
+class ZnzDecoder(wiring.Component):
+    """Decode exactly N flags from the ZNZ stream (golden: ``znz_flags``).
+
+    ``1`` gives a non-zero flag; ``0`` + v gives v + 1 zero flags, one per cycle. After the N-th
+    flag the rest of the transfer's ZNZ stream is drained up to its ``last`` word and dropped.
+    Malformed streams still give exactly N flags, with ``error`` on the last: the stream ends
+    first (the missing flags are zero), a zero run goes past N (it is cut), or whole words follow
+    the one holding the final code.
+
+    Parameters
+    ----------
+    params : EBPCParams
+    capacity : int
+        Buffer size of the unpacker feeding ``window``.
+
+    Members
+    -------
+    i_count : In(stream.Signature(unsigned(24)))
+        N - 1, one per transfer.
+    window : In(window_signature(5, capacity, 5))
+        The ZNZ bits.
+    o : Out(stream.Signature(flag_layout()))
+
+    Throughput: one flag per cycle while ZNZ bits are available; one idle cycle per transfer
+    for the count, one to check the end of the stream. Latency 1 cycle. Backpressure on ``o``
+    stops decoding.
+    """
+
+    def __init__(self, params, capacity):
+        self._p = params
+        super().__init__({
+            "i_count": In(stream.Signature(unsigned(COUNT_BITS))),
+            "window": In(window_signature(ZNZ_WINDOW, capacity, ZNZ_WINDOW)),
+            "o": Out(stream.Signature(flag_layout())),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        win = self.window
+        remaining = Signal(COUNT_BITS + 1)            # flags still to emit, this one included
+        run_left = Signal(range(1 << ZNZ_RUN_BITS))   # zero flags still owed by the last code
+        starved = Signal()                            # the stream ended early: zeros from here
+        error = Signal()
+        held = Signal()                               # the N-th flag, kept until the drain ends
+
+        o_free = self.o.ready | ~self.o.valid
+        with m.If(o_free):
+            m.d.sync += self.o.valid.eq(0)
+
+        def emit(nonzero, last=0, err=0):
+            m.d.sync += [self.o.valid.eq(1), self.o.payload.nonzero.eq(nonzero),
+                         self.o.payload.last.eq(last), self.o.payload.error.eq(err)]
+
+        with m.FSM():
+            with m.State("COUNT"):
+                m.d.comb += self.i_count.ready.eq(1)
+                with m.If(self.i_count.valid):
+                    m.d.sync += [remaining.eq(self.i_count.payload + 1), run_left.eq(0),
+                                 starved.eq(0), error.eq(0)]
+                    m.next = "DECODE"
+
+            with m.State("DECODE"):
+                nonzero = Signal()
+                got = Signal()                       # a flag is decided this cycle
+                first = win.bits[ZNZ_WINDOW - 1]
+                value = win.bits[:ZNZ_RUN_BITS]
+                with m.If(o_free):
+                    with m.If(run_left != 0):
+                        m.d.comb += got.eq(1)
+                        m.d.sync += run_left.eq(run_left - 1)
+                    with m.Elif(starved):
+                        m.d.comb += got.eq(1)
+                    with m.Elif((win.avail >= 1) & first):
+                        m.d.comb += [got.eq(1), nonzero.eq(1), win.take.eq(1)]
+                    with m.Elif(win.avail >= ZNZ_WINDOW):
+                        m.d.comb += [got.eq(1), win.take.eq(ZNZ_WINDOW)]
+                        with m.If(value >= remaining):        # run longer than the words left
+                            m.d.sync += [run_left.eq(remaining - 1), error.eq(1)]
+                        with m.Else():
+                            m.d.sync += run_left.eq(value)
+                    with m.Elif(win.end):
+                        m.d.comb += got.eq(1)
+                        m.d.sync += [starved.eq(1), error.eq(1)]
+                with m.If(got):
+                    m.d.sync += remaining.eq(remaining - 1)
+                    with m.If(remaining == 1):
+                        m.d.sync += held.eq(nonzero)
+                        m.next = "DRAIN"
+                    with m.Else():
+                        emit(nonzero)
+
+            with m.State("DRAIN"):
+                # padding bits of the final word are fine; whole words more are not
+                extra = win.avail >= self._p.word_bits
+                with m.If(extra):
+                    m.d.sync += error.eq(1)
+                with m.If(win.end):
+                    with m.If(o_free):
+                        m.d.comb += win.flush.eq(1)
+                        emit(held, last=1, err=error | extra)
+                        m.next = "COUNT"
+                with m.Else():
+                    m.d.comb += win.take.eq(Mux(win.avail > ZNZ_WINDOW, ZNZ_WINDOW, win.avail))
+        return m
