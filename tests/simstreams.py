@@ -22,8 +22,8 @@ def simulate(dut, sources, sinks, *, timeout=200_000, vcd=None):
     """Run ``dut`` until every sink has seen its expected number of ``last`` flags.
 
     ``sources``: list of ``(stream, payloads, pause_iterator)``; payloads are dicts or ints.
-    ``sinks``: list of ``(stream, transfers, pause_iterator)``; collects payloads until
-    ``transfers`` payloads with ``last`` set have arrived (``transfers`` may be 0).
+    ``sinks``: list of ``(stream, transfers, pause_iterator[, field])``; collects payloads until
+    ``transfers`` payloads with ``field`` (default ``last``) set have arrived.
     Returns ``(outputs, cycles)``: one list of payload ints per sink, and the cycle count.
     """
     sim = Simulator(dut)
@@ -44,7 +44,7 @@ def simulate(dut, sources, sinks, *, timeout=200_000, vcd=None):
             ctx.set(stream.valid, 0)
         return source
 
-    def make_sink(k, stream, transfers, pause):
+    def make_sink(k, stream, transfers, pause, field="last"):
         async def sink(ctx):
             seen = 0
             while seen < transfers:
@@ -54,7 +54,7 @@ def simulate(dut, sources, sinks, *, timeout=200_000, vcd=None):
                 if ready and valid:
                     outputs[k].append(payload.as_value().value if hasattr(payload, "as_value")
                                       else int(payload))
-                    if payload.last:
+                    if getattr(payload, field):
                         seen += 1
             ctx.set(stream.ready, 0)
             done[k] = True
@@ -69,8 +69,8 @@ def simulate(dut, sources, sinks, *, timeout=200_000, vcd=None):
 
     for stream, payloads, pause in sources:
         sim.add_testbench(make_source(stream, payloads, pause), background=True)
-    for k, (stream, transfers, pause) in enumerate(sinks):
-        sim.add_testbench(make_sink(k, stream, transfers, pause))
+    for k, sink in enumerate(sinks):
+        sim.add_testbench(make_sink(k, *sink))
     sim.add_testbench(watchdog)
     if vcd:
         with sim.write_vcd(vcd):
