@@ -40,7 +40,10 @@ def simulate(dut, sources, sinks, *, timeout=200_000, vcd=None):
                     await ctx.tick()
                 ctx.set(stream.valid, 1)
                 ctx.set(stream.payload, payload)
-                await ctx.tick().until(stream.ready)
+                while True:       # not tick().until(): its generator may outlive the sim
+                    *_, ready = await ctx.tick().sample(stream.ready)
+                    if ready:
+                        break
             ctx.set(stream.valid, 0)
         return source
 
