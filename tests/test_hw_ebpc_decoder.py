@@ -165,7 +165,6 @@ def test_merge(pause):
     assert not any(d["error"] for t in got for d in t)
 
 
-@pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")
 @pytest.mark.parametrize("kwargs,message", [
     ({"word_bits": 12}, "word_bits must be 8 or 16, not 12"),
     ({"block_size": 7}, "block_size must be 8 or 16, not 7"),
@@ -175,7 +174,6 @@ def test_decoder_validates_parameters(kwargs, message):
         EBPCDecoder(**kwargs)
 
 
-@pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")
 def test_unpacker_validates():
     with pytest.raises(ValueError, match=r"in_bits must be 8 or 16, not 9"):
         BitUnpacker(9, 8, 8)
@@ -183,7 +181,6 @@ def test_unpacker_validates():
         BitUnpacker(8, 8, 9)
 
 
-@pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")
 def test_decoder_default_ports():
     dut = EBPCDecoder()
     assert dut.i_count.payload.shape().width == 24

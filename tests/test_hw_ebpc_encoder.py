@@ -140,7 +140,6 @@ def test_bit_packer(out_bits, unit_bits, pause):
     assert got == want
 
 
-@pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")
 def test_bit_packer_validates():
     with pytest.raises(ValueError, match=r"out_bits must be 8, 16 or 32, not 12"):
         BitPacker(8, 12)
@@ -148,7 +147,6 @@ def test_bit_packer_validates():
         BitPacker(0)
 
 
-@pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")
 @pytest.mark.parametrize("kwargs,message", [
     ({"word_bits": 10}, "word_bits must be 8 or 16, not 10"),
     ({"block_size": 32}, "block_size must be 8 or 16, not 32"),
@@ -159,7 +157,6 @@ def test_encoder_validates_parameters(kwargs, message):
         EBPCEncoder(**kwargs)
 
 
-@pytest.mark.filterwarnings("ignore::amaranth.hdl._ir.UnusedElaboratable")
 def test_encoder_default_ports():
     dut = EBPCEncoder()
     assert dut.i_words.payload.shape().size == 9
