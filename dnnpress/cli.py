@@ -29,11 +29,13 @@ def _emit_list():
     return "\n".join(lines)
 
 
-def _ports(verilog_text):
-    """(direction, width, name) of each port of the first module of ``verilog_text``."""
+def _ports(verilog_text, module):
+    """(direction, width, name) of each port of ``module`` in ``verilog_text``."""
+    start = re.search(rf"^module {re.escape(module)}\(", verilog_text, re.M)
+    body = verilog_text[start.end():verilog_text.index("endmodule", start.end())]
     ports = []
     for m in re.finditer(r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(\[(\d+):0\]\s+)?(\w+);",
-                         verilog_text, re.M):
+                         body, re.M):
         ports.append((m.group(1), int(m.group(3)) + 1 if m.group(3) else 1, m.group(4)))
     return ports
 
@@ -58,7 +60,7 @@ def cmd_build(args):
     for c in cores.CORES.values():
         path = cores.emit(c, c.defaults(), out)
         text = path.read_text()
-        ports = _ports(text)
+        ports = _ports(text, c.module)
         rows.append((c.name, c.module, str(path), len(ports),
                      sum(w for d, w, _ in ports if d == "input"),
                      sum(w for d, w, _ in ports if d == "output"), text.count("\n")))

@@ -59,6 +59,8 @@ CORES = {c.name: c for c in (
              Param("bpc_words", 1, (1, 2), "BPC port width in words; 2 lifts the 0.8 word/cycle "
                                             "cap of incompressible data"),),
          "EBPC compressor: words in, ZNZ and BPC streams out"),
+    Core("ebpc-decoder", "ebpc_decoder", "hw.ebpc.decoder:EBPCDecoder", _EBPC_PARAMS,
+         "EBPC decompressor: count, ZNZ and BPC streams in, words out"),
 )}
 
 

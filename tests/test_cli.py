@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from dnnpress import cli
+from dnnpress import cli, cores
 from golden import ebpc_file
 
 
@@ -93,3 +93,42 @@ def test_console_script_exit_status():
     proc = subprocess.run([sys.executable, "-m", "dnnpress.cli", "frobnicate"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_emit_list_names_cores_and_parameters(capsys):
+    code, out, _ = run(capsys, "emit", "--list")
+    assert code == 0
+    for text in ("ebpc-encoder", "ebpc_encoder", "ebpc-decoder", "word_bits=8", "[8|16]",
+                 "bpc_words=1"):
+        assert text in out
+
+
+@pytest.mark.parametrize("core,module,ports", [
+    ("ebpc-encoder", "ebpc_encoder", ["i_words__payload", "o_znz__payload", "o_bpc__ready"]),
+    ("ebpc-decoder", "ebpc_decoder", ["i_count__payload", "i_bpc__valid", "o_words__payload"]),
+])
+def test_emit_writes_the_module(capsys, tmp_path, core, module, ports):
+    code, out, _ = run(capsys, "emit", core, "-o", str(tmp_path))
+    text = (tmp_path / f"{module}.v").read_text()
+    assert code == 0 and f"module {module}(" in text
+    assert all(port in text for port in ports)
+    assert "src = " not in text                     # emitted with emit_src=False
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["emit", "ebpc-encoder", "--set", "word_bits=12"], "word_bits must be one of 8, 16, not 12"),
+    (["emit", "ebpc-encoder", "--set", "nope=1"], "has no parameter 'nope'; parameters: word_"),
+    (["emit", "ebpc-encoder", "--set", "word_bits"], "--set takes NAME=VALUE"),
+    (["emit", "ebpc-decoder", "--set", "block_size=x"], "block_size must be one of 8, 16, not 'x'"),
+    (["emit"], "emit needs a CORE"),
+])
+def test_emit_rejects_bad_arguments(capsys, tmp_path, argv, message):
+    code, _, err = run(capsys, *argv, "-o", str(tmp_path))
+    assert code == 2 and message in err
+
+
+def test_build_emits_every_core(capsys, tmp_path):
+    code, out, _ = run(capsys, "build", "-o", str(tmp_path))
+    assert code == 0 and f"{len(cores.CORES)} core(s) emitted" in out
+    assert {p.name for p in (tmp_path / "verilog").iterdir()} == \
+        {f"{c.module}.v" for c in cores.CORES.values()}
