@@ -5,15 +5,20 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all setup tools emit test regress bench bench-golden lint clean
+.PHONY: all setup tools emit synth test regress bench bench-golden lint clean
 
 all: setup                ## install everything, then the main job on built-in defaults
 	$(BIN)/dnnpress build
+	$(BIN)/dnnpress synth
 
 setup: tools $(STAMP)
 
 tools:                    ## Icarus Verilog and Yosys from apt-get where missing
 	$(PYTHON) -m dnnpress.tools iverilog yosys
+	-$(PYTHON) -m synth.tools   # OpenSTA, nextpnr-ice40, OSU 0.18 um: optional figures
+
+synth: setup              ## area (GE), timing, iCE40 -> build/reports/synth.{json,md}
+	$(BIN)/dnnpress synth
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from synth import cli as synth_cli
+
 from . import cores
 
 
@@ -156,6 +158,11 @@ def parser():
                    help="set an elaboration parameter (repeatable)")
     p.add_argument("--list", action="store_true", help="list cores, parameters, allowed values")
     p.set_defaults(func=cmd_emit)
+
+    p = sub.add_parser("synth", help="area (GE), timing and FPGA figures of the cores",
+                       description=synth_cli.DESCRIPTION)
+    synth_cli.add_arguments(p)
+    p.set_defaults(func=synth_cli.run)
 
     p = sub.add_parser("ebpc", help="EBPC golden model on .npy tensors")
     esub = p.add_subparsers(dest="ebpc_command", required=True)
