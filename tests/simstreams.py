@@ -1,21 +1,10 @@
 """Amaranth-simulator helpers for stream components: feed sources, drain sinks, with pauses."""
 
-import itertools
-import random
-
 from amaranth.sim import Simulator
 
+from tb.streamdata import Payload, pauses, transfers
 
-def pauses(kind, seed=0):
-    """An endless 0/1 iterator; 1 = idle this cycle. ``kind``: none, periodic or random."""
-    if kind == "none":
-        return itertools.repeat(0)
-    if kind == "periodic":
-        return itertools.cycle([0, 0, 0, 1])
-    if kind == "random":
-        rng = random.Random(seed)
-        return (int(rng.random() < 0.3) for _ in itertools.count())
-    raise ValueError(f"pause kind must be none, periodic or random, not {kind!r}")
+__all__ = ["pauses", "simulate", "unpack", "transfers"]
 
 
 def simulate(dut, sources, sinks, *, timeout=200_000, vcd=None):
@@ -85,20 +74,4 @@ def simulate(dut, sources, sinks, *, timeout=200_000, vcd=None):
 
 def unpack(layout, value):
     """The fields of a struct ``layout`` from its integer bit pattern (first field at the LSB)."""
-    out = {}
-    for name, field in layout:
-        width = field.width
-        out[name] = (value >> field.offset) & ((1 << width) - 1)
-    return out
-
-
-def transfers(values, last_of):
-    """Split a list of payloads into transfers, each ending where ``last_of(payload)``."""
-    out, cur = [], []
-    for v in values:
-        cur.append(v)
-        if last_of(v):
-            out.append(cur)
-            cur = []
-    assert not cur, "payloads after the last transfer's last"
-    return out
+    return Payload(layout).unpack(value)

@@ -9,6 +9,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In
 
 from golden import datagen, ebpc
+from golden.ebpc_ports import port_words
 from hw.bitunpack import BitUnpacker
 from hw.ebpc.decoder import EBPCDecoder
 from hw.ebpc.delta_reverse import DeltaReverse
@@ -47,12 +48,7 @@ class Unpacked(wiring.Component):
 
 
 def stream_words(streams, word_bits):
-    step = word_bits // 8
-    out = []
-    for s in streams:
-        words = [int.from_bytes(s[i:i + step], "big") for i in range(0, len(s), step)]
-        out += [{"data": w, "last": int(i == len(words) - 1)} for i, w in enumerate(words)]
-    return out
+    return [d for s in streams for d in port_words(s, word_bits)]
 
 
 def transfer_set(p, seed, count=7):

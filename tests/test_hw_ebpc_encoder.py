@@ -7,6 +7,7 @@ import pytest
 
 from golden import datagen, ebpc
 from golden.bitstream import pack_codes
+from golden.ebpc_ports import stream_bytes, transfer_words
 from hw.bitpack import BitPacker
 from hw.ebpc.delta_planes import DeltaTransform
 from hw.ebpc.encoder import EBPCEncoder
@@ -28,9 +29,7 @@ def transfer_set(p, seed, count=6, longest=70):
 
 
 def word_payloads(xs, p):
-    mask = (1 << p.word_bits) - 1
-    return [{"data": int(v) & mask, "last": int(i == len(x) - 1)}
-            for x in xs for i, v in enumerate(x)]
+    return [d for x in xs for d in transfer_words(x, p.word_bits)]
 
 
 def code_bits(items):
@@ -133,9 +132,7 @@ def test_bit_packer(out_bits, unit_bits, pause):
     lay = dut.o.payload.shape()
     got = []
     for t in transfers([unpack(lay, v) for v in words], lambda d: d["last"]):
-        stream = b"".join(d["data"].to_bytes(out_bits // 8, "big")[:unit_bits // 8
-                          if d.get("half") else None] for d in t)
-        got.append(stream)
+        got.append(stream_bytes(t, unit_bits, out_bits // unit_bits))
     want = [pack_codes(vs & ((1 << ns) - 1), ns, unit_bits) for vs, ns in codes]
     assert got == want
 
