@@ -27,14 +27,18 @@ def pauses(kind, seed=0):
 
 class Payload:
     """Pack and unpack the integer bit pattern of an Amaranth ``StructLayout`` (first field at
-    the LSB), with the offsets read once from the layout itself."""
+    the LSB), with the offsets read once from the layout itself. A plain shape (``unsigned(24)``)
+    packs and unpacks plain integers."""
 
     def __init__(self, layout):
-        self.fields = [(name, f.offset, f.width) for name, f in layout]
-        self.width = layout.size
+        self.plain = not hasattr(layout, "members")
+        self.fields = [] if self.plain else [(name, f.offset, f.width) for name, f in layout]
+        self.width = layout.width if self.plain else layout.size
 
     def pack(self, values):
         """The integer of a dict of field values (missing fields are 0)."""
+        if self.plain:
+            return int(values) & ((1 << self.width) - 1)
         out = 0
         for name, offset, width in self.fields:
             out |= (int(values.get(name, 0)) & ((1 << width) - 1)) << offset
@@ -42,6 +46,8 @@ class Payload:
 
     def unpack(self, value):
         """The dict of field values of an integer."""
+        if self.plain:
+            return value
         return {name: (value >> offset) & ((1 << width) - 1)
                 for name, offset, width in self.fields}
 

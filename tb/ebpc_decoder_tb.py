@@ -1,0 +1,194 @@
+"""cocotb tests of ``ebpc_decoder`` (emitted Verilog, Icarus) against ``golden.ebpc.decode``.
+
+Run through :func:`tb.runner.run` (core parameters in ``DNNPRESS_PARAMS``). Every test checks
+the stream protocol on all four ports; the output of each transfer is exactly N words with
+``last`` on the N-th, equal to golden's words with ``error`` clear, or, for a transfer golden
+rejects, ``error`` on the N-th word. ``DNNPRESS_FUZZ_CASES`` sets the fuzz size (default 40;
+``make regress`` runs 1000).
+"""
+
+import json
+import os
+import warnings
+import zlib
+
+import cocotb
+import numpy as np
+from cocotb.triggers import ClockCycles
+
+from golden import datagen, ebpc
+from golden.ebpc_ports import port_words
+from hw.ebpc.decoder import EBPCDecoder
+from tb import ebpc_cases
+from tb.harness import Harness
+from tb.runner import params_from_env
+from tb.streamdata import PAUSE_KINDS
+
+warnings.filterwarnings("ignore", message=".*was never elaborated")
+
+PARAMS = params_from_env()
+COMPONENT = EBPCDecoder(**PARAMS)
+P = COMPONENT.params
+MASK = (1 << P.word_bits) - 1
+FUZZ_CASES = int(os.environ.get("DNNPRESS_FUZZ_CASES", "40"))
+
+
+def seed_of(*parts):
+    return zlib.crc32(repr((PARAMS, parts)).encode())
+
+
+def compressed(xs):
+    """Well-formed transfers ``(znz, bpc, n)`` of the arrays ``xs``."""
+    return [(*ebpc.encode(x, P.word_bits, P.block_size), x.size) for x in xs]
+
+
+async def decode(tb, transfers, limit=None):
+    """Send ``(znz, bpc, n)`` transfers (the BPC stream only when the ZNZ flags need one, as the
+    decoder does); check every output transfer against golden; return the output transfers."""
+    base = tb.monitors["o_words"].lasts
+    sent = []
+    for znz, bpc, n in transfers:
+        tb.sources["i_count"].send([n - 1])
+        tb.sources["i_znz"].send(port_words(znz, P.word_bits))
+        if ebpc_cases.znz_needs_bpc(znz, n, P):
+            bpc = bpc or bytes(P.word_bytes)          # the decoder waits for a stream: send one
+            tb.sources["i_bpc"].send(port_words(bpc, P.word_bits))
+        else:
+            bpc = b""
+        sent.append((znz, bpc, n))
+    words = sum(n for *_, n in transfers) + sum(len(z) + len(b) for z, b, _ in transfers)
+    await tb.wait_for(lambda: tb.monitors["o_words"].lasts >= base + len(transfers),
+                      limit or 20 * words + 300, f"{len(transfers)} transfers")
+    await ClockCycles(tb.dut.clk, 8)                 # nothing extra may follow
+    tb.check_protocol()
+    got, rest = tb.words("o_words")
+    assert not rest, f"{len(rest)} words after the final last"
+    assert len(got) == base + len(transfers)
+    assert all(src.idle for src in tb.sources.values()), \
+        f"inputs not drained: {[n for n, s in tb.sources.items() if not s.idle]}"
+    for t, (znz, bpc, n) in enumerate(sent):
+        out = got[base + t]
+        want, error = ebpc_cases.expected_decode(znz, bpc, n, P)
+        what = f"transfer {t} (N={n}, znz={znz.hex()[:40]}, bpc={bpc.hex()[:40]})"
+        assert len(out) == n, f"{what}: {len(out)} words, want {n}"
+        assert [d["error"] for d in out[:-1]] == [0] * (n - 1), f"{what}: error before last"
+        assert out[-1]["error"] == error, f"{what}: error={out[-1]['error']}, golden {error}"
+        if not error:
+            got_words = [d["data"] for d in out]
+            assert got_words == [int(v) & MASK for v in want], f"{what}: words differ"
+    return got[base:]
+
+
+@cocotb.test()
+async def edge_cases(dut):
+    """Extremes, zero runs around 16, transfers around the block size, the authors' vectors."""
+    tb = Harness(dut, COMPONENT)
+    await tb.reset()
+    xs = list(ebpc_cases.edge_cases(P).values())
+    transfers = compressed(xs)
+    if P.word_bits == 8 and P.block_size == 8:
+        vectors = ebpc_cases.reference_vectors()
+        transfers += [(bytes(v["znz"]), bytes(v["bpc"]), len(v["input"])) for v in vectors]
+        xs += [np.array(v["input"], np.int8) for v in vectors]
+    got = await decode(tb, transfers)
+    for t, x in enumerate(xs):
+        assert [d["data"] for d in got[t]] == [int(v) & MASK for v in x], t
+
+
+@cocotb.test()
+@cocotb.parametrize(i_znz=PAUSE_KINDS, i_bpc=PAUSE_KINDS, o_words=PAUSE_KINDS)
+async def random_backpressure(dut, i_znz, i_bpc, o_words):
+    """Seeded random transfers of every data kind, gaps and backpressure crossed on the ports
+    (the count port pauses like the ZNZ port, with its own seed)."""
+    seed = seed_of("random", i_znz, i_bpc, o_words)
+    tb = Harness(dut, COMPONENT, {"i_count": i_znz, "i_znz": i_znz, "i_bpc": i_bpc,
+                                  "o_words": o_words}, seed)
+    await tb.reset()
+    await decode(tb, compressed(ebpc_cases.random_set(P, np.random.default_rng(seed), 10, 150)))
+
+
+@cocotb.test()
+async def long_transfers(dut):
+    """Transfers of up to 5000 words, random gaps and backpressure on every port."""
+    seed = seed_of("long")
+    tb = Harness(dut, COMPONENT, dict.fromkeys(("i_count", "i_znz", "i_bpc", "o_words"),
+                                               "random"), seed)
+    await tb.reset()
+    rng = np.random.default_rng(seed)
+    xs = [datagen.make(k, rng, n, P.word_bits) for k, n in
+          (("relu", 5000), ("sparse50", 1), ("dense", 1234), ("zeros", 4097), ("smooth", 2))]
+    await decode(tb, compressed(xs))
+
+
+@cocotb.test()
+async def back_to_back(dut):
+    """Many short transfers with no gap in between."""
+    seed = seed_of("b2b")
+    tb = Harness(dut, COMPONENT, seed=seed)
+    await tb.reset()
+    await decode(tb, compressed(ebpc_cases.random_set(P, np.random.default_rng(seed), 80, 20)))
+
+
+@cocotb.test()
+@cocotb.parametrize(cut=[1, 7, 300])
+async def reset_mid_transfer(dut, cut):
+    """A reset ``cut`` output words into a transfer: no X and no valid after it; the next
+    transfers come out right."""
+    seed = seed_of("reset", cut)
+    tb = Harness(dut, COMPONENT, {"o_words": "random"}, seed)
+    await tb.reset()
+    rng = np.random.default_rng(seed)
+    znz, bpc, n = compressed([datagen.make("sparse50", rng, 1000, P.word_bits)])[0]
+    tb.sources["i_count"].send([n - 1])
+    tb.sources["i_znz"].send(port_words(znz, P.word_bits))
+    tb.sources["i_bpc"].send(port_words(bpc, P.word_bits))
+    await tb.wait_for(lambda: len(tb.monitors["o_words"].items) >= cut, 10 * cut + 50, "output")
+    await tb.reset(3)
+    await decode(tb, compressed(ebpc_cases.random_set(P, rng, 6, 200)))
+
+
+@cocotb.test()
+async def malformed_fuzz(dut):
+    """Bit flips, truncation, garbage, trailing bytes, wrong counts, each followed by a good
+    transfer, random gaps and backpressure: never a hang; golden's words or ``error``; the
+    next transfer right."""
+    seed = seed_of("fuzz", FUZZ_CASES)
+    tb = Harness(dut, COMPONENT, dict.fromkeys(("i_count", "i_znz", "i_bpc", "o_words"),
+                                               "random"), seed)
+    await tb.reset()
+    rng = np.random.default_rng(seed)
+    kinds, errors = {}, 0
+    for chunk in range(0, FUZZ_CASES, 20):
+        transfers = []
+        for znz, bpc, n in compressed(ebpc_cases.random_set(P, rng, min(20, FUZZ_CASES - chunk),
+                                                            80)):
+            kind, *bad = ebpc_cases.mutate(znz, bpc, n, P, rng)
+            kinds[kind] = kinds.get(kind, 0) + 1
+            transfers += [tuple(bad), compressed(ebpc_cases.random_set(P, rng, 1, 40))[0]]
+        got = await decode(tb, transfers)
+        errors += sum(t[-1]["error"] for t in got[::2])
+    dut._log.info("fuzz seed %d: %d cases %s, %d flagged as malformed", seed, FUZZ_CASES, kinds,
+                  errors)
+    assert errors > 0
+
+
+@cocotb.test(skip="DNNPRESS_BENCH" not in os.environ)
+async def throughput(dut):
+    """Benchmark (``make bench``): two 2048-word transfers per data kind, all valid / ready
+    high; output words/cycle from the first input word to the final output word."""
+    rows = []
+    for kind in ("dense", "adversarial", "sparse50", "relu", "sparse80", "zeros"):
+        tb = Harness(dut, COMPONENT, seed=seed_of("bench", kind))
+        await tb.reset()
+        rng = np.random.default_rng(seed_of("bench", kind))
+        xs = [datagen.make(kind, rng, 2048, P.word_bits) for _ in range(2)]
+        await decode(tb, compressed(xs))
+        first = min(m.items[0][0] for name, m in tb.monitors.items() if name.startswith("i_"))
+        end = tb.monitors["o_words"].items[-1][0]
+        words = sum(x.size for x in xs)
+        rows.append({"kind": kind, "words": words, "cycles": end - first + 1,
+                     "words_per_cycle": round(words / (end - first + 1), 4),
+                     **{f"{name}_stalls": m.stalls for name, m in tb.monitors.items()}})
+        tb.stop()
+    with open(os.environ["DNNPRESS_BENCH"], "w") as f:
+        json.dump({"params": PARAMS, "rows": rows}, f, indent=2)

@@ -1,0 +1,176 @@
+"""cocotb tests of ``ebpc_encoder`` (emitted Verilog, Icarus) against ``golden.ebpc.encode``.
+
+Run through :func:`tb.runner.run`, which passes the core parameters in ``DNNPRESS_PARAMS``.
+Every test checks the stream protocol on all three ports and both output byte streams
+bit-exactly, transfer by transfer.
+"""
+
+import json
+import os
+import warnings
+import zlib
+
+import cocotb
+import numpy as np
+from cocotb.triggers import ClockCycles
+
+from golden import datagen, ebpc
+from golden.ebpc_ports import stream_bytes, transfer_words
+from hw.ebpc.encoder import EBPCEncoder
+from tb import ebpc_cases
+from tb.harness import Harness
+from tb.runner import params_from_env
+from tb.streamdata import PAUSE_KINDS
+
+warnings.filterwarnings("ignore", message=".*was never elaborated")
+
+PARAMS = params_from_env()
+COMPONENT = EBPCEncoder(**PARAMS)
+P = COMPONENT.params
+BPC_WORDS = PARAMS.get("bpc_words", 1)
+
+
+def seed_of(*parts):
+    return zlib.crc32(repr((PARAMS, parts)).encode())
+
+
+def golden_streams(xs):
+    """Per transfer the ZNZ bytes; the BPC bytes of the transfers that have any."""
+    pairs = [ebpc.encode(x, P.word_bits, P.block_size) for x in xs]
+    return [z for z, _ in pairs], [b for _, b in pairs if b]
+
+
+async def encode(tb, xs, limit=None):
+    """Send ``xs`` (a list of arrays); return the ``(znz, bpc)`` byte streams per transfer of
+    everything seen since the reset."""
+    tb.sources["i_words"].send([d for x in xs for d in transfer_words(x, P.word_bits)])
+    znz_want, bpc_want = golden_streams(xs)
+    znz_end = tb.monitors["o_znz"].lasts + len(znz_want)
+    bpc_end = tb.monitors["o_bpc"].lasts + len(bpc_want)
+    words = sum(x.size for x in xs)
+    await tb.wait_for(lambda: tb.monitors["o_znz"].lasts >= znz_end
+                      and tb.monitors["o_bpc"].lasts >= bpc_end,
+                      limit or 40 * words + 200, f"{len(xs)} transfers")
+    await ClockCycles(tb.dut.clk, 8)                 # nothing extra may follow
+    tb.check_protocol()
+    znz, rest_z = tb.words("o_znz")
+    bpc, rest_b = tb.words("o_bpc")
+    assert not rest_z and not rest_b, "words after the final last"
+    return ([stream_bytes(t, P.word_bits) for t in znz],
+            [stream_bytes(t, P.word_bits, BPC_WORDS) for t in bpc])
+
+
+def assert_streams(xs, got, what):
+    znz_want, bpc_want = golden_streams(xs)
+    znz, bpc = got
+    assert len(znz) == len(znz_want), f"{what}: {len(znz)} ZNZ transfers, want {len(znz_want)}"
+    assert len(bpc) == len(bpc_want), f"{what}: {len(bpc)} BPC transfers, want {len(bpc_want)}"
+    for t, (g, w) in enumerate(zip(znz, znz_want)):
+        assert g == w, f"{what}: ZNZ of transfer {t}: {g.hex()} != golden {w.hex()}"
+    for t, (g, w) in enumerate(zip(bpc, bpc_want)):
+        assert g == w, f"{what}: BPC stream {t}: {g.hex()} != golden {w.hex()}"
+
+
+@cocotb.test()
+async def edge_cases(dut):
+    """Extremes, zero runs around 16, transfers around the block size, the authors' vectors."""
+    tb = Harness(dut, COMPONENT)
+    await tb.reset()
+    cases = ebpc_cases.edge_cases(P)
+    vectors = ebpc_cases.reference_vectors()
+    if P.word_bits == 8:
+        cases.update({f"vector_{v['name']}": np.array(v["input"], np.int8) for v in vectors})
+    xs = list(cases.values())
+    got = await encode(tb, xs)
+    assert_streams(xs, got, "edge cases")
+    if P.word_bits == 8 and P.block_size == 8:       # and the authors' bytes themselves
+        by_name = dict(zip(cases, range(len(xs))))
+        bpc_index = np.cumsum([bool(x.any()) for x in xs]) - 1
+        for v in vectors:
+            t = by_name[f"vector_{v['name']}"]
+            assert list(got[0][t]) == v["znz"], v["name"]
+            assert (list(got[1][bpc_index[t]]) if any(v["input"]) else []) == v["bpc"], v["name"]
+    dut._log.info("edge cases: %d transfers (%d reference vectors) bit-exact", len(xs),
+                  len(vectors))
+
+
+@cocotb.test()
+@cocotb.parametrize(i_words=PAUSE_KINDS, o_znz=PAUSE_KINDS, o_bpc=PAUSE_KINDS)
+async def random_backpressure(dut, i_words, o_znz, o_bpc):
+    """Seeded random transfers of every data kind, gaps and backpressure crossed on the ports."""
+    seed = seed_of("random", i_words, o_znz, o_bpc)
+    tb = Harness(dut, COMPONENT, {"i_words": i_words, "o_znz": o_znz, "o_bpc": o_bpc}, seed)
+    await tb.reset()
+    xs = ebpc_cases.random_set(P, np.random.default_rng(seed), 10, 150)
+    assert_streams(xs, await encode(tb, xs), f"seed {seed}")
+
+
+@cocotb.test()
+async def long_transfers(dut):
+    """Transfers of up to 5000 words, lengths 1..5000, random gaps and backpressure everywhere."""
+    seed = seed_of("long")
+    tb = Harness(dut, COMPONENT, dict.fromkeys(("i_words", "o_znz", "o_bpc"), "random"), seed)
+    await tb.reset()
+    rng = np.random.default_rng(seed)
+    xs = [datagen.make(k, rng, n, P.word_bits) for k, n in
+          (("relu", 5000), ("sparse50", 1), ("dense", 1234), ("zeros", 4097), ("smooth", 2))]
+    assert_streams(xs, await encode(tb, xs), f"seed {seed}")
+
+
+@cocotb.test()
+async def back_to_back(dut):
+    """Many short transfers with no gap in between; on zero-heavy data the input never stalls."""
+    seed = seed_of("b2b")
+    tb = Harness(dut, COMPONENT, seed=seed)
+    await tb.reset()
+    rng = np.random.default_rng(seed)
+    xs = ebpc_cases.random_set(P, rng, 60, 20)
+    assert_streams(xs, await encode(tb, xs), f"seed {seed}")
+    zeros = [datagen.make("zeros", rng, int(rng.integers(1, 40)), P.word_bits)
+             for _ in range(40)]
+    stalls = tb.monitors["i_words"].stalls
+    assert_streams(xs + zeros, await encode(tb, zeros), f"seed {seed}")
+    assert tb.monitors["i_words"].stalls == stalls, "input stalled on back-to-back zero transfers"
+
+
+@cocotb.test()
+@cocotb.parametrize(cut=[1, 7, 300])
+async def reset_mid_transfer(dut, cut):
+    """A reset ``cut`` words into a transfer: no X and no valid after it; the next transfers
+    come out right."""
+    seed = seed_of("reset", cut)
+    tb = Harness(dut, COMPONENT, {"o_bpc": "random"}, seed)
+    await tb.reset()
+    rng = np.random.default_rng(seed)
+    x = datagen.make("sparse50", rng, 1000, P.word_bits)
+    tb.sources["i_words"].send(transfer_words(x, P.word_bits))
+    await tb.wait_for(lambda: len(tb.monitors["i_words"].items) >= cut, 10 * cut + 50, "input")
+    await tb.reset(3)
+    xs = ebpc_cases.random_set(P, rng, 6, 200)
+    assert_streams(xs, await encode(tb, xs), f"seed {seed}")
+
+
+@cocotb.test(skip="DNNPRESS_BENCH" not in os.environ)
+async def throughput(dut):
+    """Benchmark (``make bench``): two 2048-word transfers per data kind, all valid / ready
+    high; words/cycle from the first input word to the final output word."""
+    rows = []
+    for kind in ("dense", "adversarial", "sparse50", "relu", "sparse80", "zeros"):
+        tb = Harness(dut, COMPONENT, seed=seed_of("bench", kind))
+        await tb.reset()
+        rng = np.random.default_rng(seed_of("bench", kind))
+        xs = [datagen.make(kind, rng, 2048, P.word_bits) for _ in range(2)]
+        assert_streams(xs, await encode(tb, xs), kind)
+        first = tb.monitors["i_words"].items[0][0]
+        end = max(m.items[-1][0] for name, m in tb.monitors.items() if m.items)
+        words = sum(x.size for x in xs)
+        znz, bpc = golden_streams(xs)
+        rows.append({"kind": kind, "words": words, "cycles": end - first + 1,
+                     "words_per_cycle": round(words / (end - first + 1), 4),
+                     "input_stalls": tb.monitors["i_words"].stalls,
+                     "znz_stalls": tb.monitors["o_znz"].stalls,
+                     "bpc_stalls": tb.monitors["o_bpc"].stalls,
+                     "ratio": round(words * P.word_bytes / (sum(map(len, znz + bpc))), 3)})
+        tb.stop()
+    with open(os.environ["DNNPRESS_BENCH"], "w") as f:
+        json.dump({"params": PARAMS, "rows": rows}, f, indent=2)

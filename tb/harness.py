@@ -1,0 +1,100 @@
+"""A cocotb test harness for any stream component: clock, reset, a source or a sink plus a
+monitor on every stream port, timeouts instead of hangs."""
+
+from amaranth.lib.wiring import Flow
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge
+
+from .streamdata import pauses
+from .streams import StreamMonitor, StreamSink, StreamSource
+
+__all__ = ["Harness"]
+
+
+class Harness:
+    """Drives every stream member of ``component`` (the Amaranth object the Verilog was emitted
+    from) on ``dut``: a :class:`StreamSource` on each input stream, a :class:`StreamSink` on each
+    output stream, a :class:`StreamMonitor` on all. ``pause`` maps port names to pause kinds
+    (``none`` for ports not named); ``seed`` seeds the random ones, one seed per port."""
+
+    def __init__(self, dut, component, pause=None, seed=0, period_ns=10):
+        self.dut = dut
+        self.seed = seed
+        self._clock = Clock(dut.clk, period_ns, unit="ns").start()
+        dut.rst.value = 1
+        self.sources, self.sinks, self.monitors = {}, {}, {}
+        pause = pause or {}
+        for k, (name, member) in enumerate(component.signature.members.items()):
+            if not (member.is_signature and
+                    {"payload", "valid", "ready"} <= set(member.signature.members.keys())):
+                continue
+            layout = getattr(component, name).payload.shape()
+            gaps = pauses(pause.get(name, "none"), seed * 100 + k)
+            if member.flow == Flow.In:
+                self.sources[name] = StreamSource(dut, name, dut.clk, layout, gaps)
+            else:
+                self.sinks[name] = StreamSink(dut, name, dut.clk, gaps)
+            self.monitors[name] = StreamMonitor(dut, name, dut.clk, layout)
+
+    @property
+    def cycle(self):
+        return next(iter(self.monitors.values())).cycle
+
+    async def reset(self, cycles=2):
+        """Synchronous reset: ``rst`` high for ``cycles`` edges; sources and monitors cleared."""
+        for m in self.monitors.values():
+            m.checking = False
+        for s in self.sources.values():
+            s.clear()
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, cycles)
+        self.dut.rst.value = 0
+        for m in self.monitors.values():
+            m.clear()
+            m.checking = True
+
+    async def wait_for(self, done, limit, what, stall_limit=2000):
+        """Clock until ``done()``. Fail, saying what was awaited and what was seen, after
+        ``limit`` cycles, or after ``stall_limit`` cycles in which no port moved a word (a
+        hang)."""
+        moved, still = self._moved(), 0
+        for _ in range(limit):
+            if done():
+                return
+            await RisingEdge(self.dut.clk)
+            now = self._moved()
+            still = 0 if now != moved else still + 1
+            moved = now
+            if still >= stall_limit:
+                raise AssertionError(f"hang: no word moved on any port for {stall_limit} cycles "
+                                     f"while waiting for {what}; seen: {self.progress()}")
+        raise AssertionError(f"timeout after {limit} cycles waiting for {what}; "
+                             f"seen: {self.progress()}")
+
+    def _moved(self):
+        return sum(len(m.items) for m in self.monitors.values())
+
+    def stop(self):
+        """End the drivers and monitors (before the next harness takes the ports over)."""
+        for part in [*self.sources.values(), *self.sinks.values(), *self.monitors.values()]:
+            part._task.cancel()
+        self._clock.cancel()
+
+    def progress(self):
+        return {name: f"{len(m.items)} words, {m.lasts} last" for name, m in
+                self.monitors.items()}
+
+    def check_protocol(self):
+        """Fail with every protocol violation any monitor saw."""
+        errors = [e for m in self.monitors.values() for e in m.errors]
+        assert not errors, "protocol violations:\n" + "\n".join(errors)
+
+    def words(self, name, last="last"):
+        """The payload dicts seen on ``name``, split into transfers at ``last``."""
+        out, cur = [], []
+        for _, d in self.monitors[name].items:
+            cur.append(d)
+            if d[last]:
+                out.append(cur)
+                cur = []
+        return out, cur
