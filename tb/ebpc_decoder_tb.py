@@ -183,11 +183,13 @@ async def throughput(dut):
         rng = np.random.default_rng(seed_of("bench", kind))
         xs = [datagen.make(kind, rng, 2048, P.word_bits) for _ in range(2)]
         await decode(tb, compressed(xs))
-        first = min(m.items[0][0] for name, m in tb.monitors.items() if name.startswith("i_"))
+        first = min(m.items[0][0] for name, m in tb.monitors.items()
+                    if name.startswith("i_") and m.items)
         end = tb.monitors["o_words"].items[-1][0]
         words = sum(x.size for x in xs)
         rows.append({"kind": kind, "words": words, "cycles": end - first + 1,
                      "words_per_cycle": round(words / (end - first + 1), 4),
+                     "first_word_latency": tb.monitors["o_words"].items[0][0] - first,
                      **{f"{name}_stalls": m.stalls for name, m in tb.monitors.items()}})
         tb.stop()
     with open(os.environ["DNNPRESS_BENCH"], "w") as f:

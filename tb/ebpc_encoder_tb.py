@@ -167,6 +167,9 @@ async def throughput(dut):
         znz, bpc = golden_streams(xs)
         rows.append({"kind": kind, "words": words, "cycles": end - first + 1,
                      "words_per_cycle": round(words / (end - first + 1), 4),
+                     "first_znz_latency": tb.monitors["o_znz"].items[0][0] - first,
+                     "first_bpc_latency": (tb.monitors["o_bpc"].items[0][0] - first
+                                           if tb.monitors["o_bpc"].items else None),
                      "input_stalls": tb.monitors["i_words"].stalls,
                      "znz_stalls": tb.monitors["o_znz"].stalls,
                      "bpc_stalls": tb.monitors["o_bpc"].stalls,

@@ -1,0 +1,73 @@
+"""``make bench``: RTL throughput of the EBPC cores in Icarus (cocotb), as tables and JSON.
+
+For each parameter set, the cores' ``throughput`` cocotb test sends two 2048-word transfers of
+each data kind with every valid / ready high and measures words/cycle from the first input word
+to the final output word. Writes ``build/reports/ebpc_encoder.json`` and
+``build/reports/ebpc_decoder.json`` and prints one table per core.
+"""
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from dnnpress import cores
+from dnnpress.paths import REPORTS
+from tb.runner import run
+
+__all__ = ["BENCHES", "main"]
+
+#: core -> (cocotb module, parameter sets, goals per data kind, the authors' RTL per kind)
+BENCHES = {
+    "ebpc-encoder": ("tb.ebpc_encoder_tb",
+                     [{}, {"bpc_words": 2}, {"word_bits": 16, "block_size": 16}],
+                     {"dense": 0.79, "adversarial": 0.97, "sparse50": 0.97, "relu": 0.97},
+                     {"dense": 0.797, "adversarial": 0.573}),
+    "ebpc-decoder": ("tb.ebpc_decoder_tb", [{}, {"word_bits": 16, "block_size": 16}],
+                     {"dense": 0.79, "adversarial": 0.97, "sparse50": 0.97, "relu": 0.97},
+                     {"dense": 0.797, "adversarial": 0.797}),
+}
+SOURCE = ("goals: issues 4 / 5 (8-bit ports, 2048-word transfers); authors' RTL: "
+          "ebpc-format.md section 7")
+
+
+def measure(core, module, params):
+    """Rows of the ``throughput`` test of ``core`` at ``params``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "bench.json"
+        run(core, module, params, select=r"\.throughput\b",
+            extra_env={"DNNPRESS_BENCH": str(out)}, quiet=True)
+        return json.loads(out.read_text())["rows"]
+
+
+def table(core, results, goals, authors):
+    head = f"{'parameters':<40} {'data':<12} {'words/cycle':>11} {'goal':>6} {'authors':>8}"
+    lines = [f"{core}: words/cycle, two 2048-word transfers, valid / ready high", head,
+             "-" * len(head)]
+    for r in results:
+        name = ",".join(f"{k}={v}" for k, v in r["params"].items())
+        for row in r["rows"]:
+            first = r is results[0]          # goals and the authors' figures: 8-bit defaults
+            goal = goals.get(row["kind"], "") if first else ""
+            theirs = authors.get(row["kind"], "") if first else ""
+            lines.append(f"{name:<40} {row['kind']:<12} {row['words_per_cycle']:>11.3f} "
+                         f"{goal:>6} {theirs:>8}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    for core, (module, param_sets, goals, authors) in BENCHES.items():
+        defaults = cores.core(core).defaults()
+        results = [{"params": {**defaults, **params}, "rows": measure(core, module, params)}
+                   for params in param_sets]
+        print(table(core, results, goals, authors), "\n")
+        path = REPORTS / f"{core.replace('-', '_')}.json"
+        path.write_text(json.dumps({"core": core, "goals": goals, "authors_rtl": authors,
+                                    "source": SOURCE, "results": results}, indent=2) + "\n")
+        print(f"wrote {path}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
