@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all setup tools emit synth test regress bench bench-golden lint clean
+.PHONY: all setup tools emit synth readme test regress bench bench-golden lint clean
 
 all: setup                ## install everything, then the main job on built-in defaults
 	$(BIN)/dnnpress build
@@ -19,6 +19,9 @@ tools:                    ## Icarus Verilog and Yosys from apt-get where missing
 
 synth: setup              ## area (GE), timing, iCE40 -> build/reports/synth.{json,md}
 	$(BIN)/dnnpress synth
+
+readme: synth             ## the README's synthesis tables, from build/reports/synth.json
+	$(BIN)/python -m synth.readme
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

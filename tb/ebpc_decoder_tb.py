@@ -7,7 +7,6 @@ rejects, ``error`` on the N-th word. ``DNNPRESS_FUZZ_CASES`` sets the fuzz size 
 ``make regress`` runs 1000).
 """
 
-import json
 import os
 import warnings
 import zlib
@@ -20,7 +19,7 @@ from golden import datagen, ebpc
 from golden.ebpc_ports import port_words
 from hw.ebpc.decoder import EBPCDecoder
 from tb import ebpc_cases
-from tb.harness import Harness
+from tb.harness import Harness, throughput_bench
 from tb.runner import params_from_env
 from tb.streamdata import PAUSE_KINDS
 
@@ -175,22 +174,10 @@ async def malformed_fuzz(dut):
 @cocotb.test(skip="DNNPRESS_BENCH" not in os.environ)
 async def throughput(dut):
     """Benchmark (``make bench``): two 2048-word transfers per data kind, all valid / ready
-    high; output words/cycle from the first input word to the final output word."""
-    rows = []
-    for kind in ("dense", "adversarial", "sparse50", "relu", "sparse80", "zeros"):
-        tb = Harness(dut, COMPONENT, seed=seed_of("bench", kind))
-        await tb.reset()
-        rng = np.random.default_rng(seed_of("bench", kind))
+    high (:func:`tb.harness.throughput_bench`)."""
+    async def transfer(tb, kind, rng):
         xs = [datagen.make(kind, rng, 2048, P.word_bits) for _ in range(2)]
         await decode(tb, compressed(xs))
-        first = min(m.items[0][0] for name, m in tb.monitors.items()
-                    if name.startswith("i_") and m.items)
-        end = tb.monitors["o_words"].items[-1][0]
-        words = sum(x.size for x in xs)
-        rows.append({"kind": kind, "words": words, "cycles": end - first + 1,
-                     "words_per_cycle": round(words / (end - first + 1), 4),
-                     "first_word_latency": tb.monitors["o_words"].items[0][0] - first,
-                     **{f"{name}_stalls": m.stalls for name, m in tb.monitors.items()}})
-        tb.stop()
-    with open(os.environ["DNNPRESS_BENCH"], "w") as f:
-        json.dump({"params": PARAMS, "rows": rows}, f, indent=2)
+        return sum(x.size for x in xs)
+
+    await throughput_bench(dut, COMPONENT, PARAMS, seed_of, transfer, os.environ["DNNPRESS_BENCH"])

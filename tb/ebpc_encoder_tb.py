@@ -5,7 +5,6 @@ Every test checks the stream protocol on all three ports and both output byte st
 bit-exactly, transfer by transfer.
 """
 
-import json
 import os
 import warnings
 import zlib
@@ -18,7 +17,7 @@ from golden import datagen, ebpc
 from golden.ebpc_ports import stream_bytes, transfer_words
 from hw.ebpc.encoder import EBPCEncoder
 from tb import ebpc_cases
-from tb.harness import Harness
+from tb.harness import Harness, throughput_bench
 from tb.runner import params_from_env
 from tb.streamdata import PAUSE_KINDS
 
@@ -153,27 +152,10 @@ async def reset_mid_transfer(dut, cut):
 @cocotb.test(skip="DNNPRESS_BENCH" not in os.environ)
 async def throughput(dut):
     """Benchmark (``make bench``): two 2048-word transfers per data kind, all valid / ready
-    high; words/cycle from the first input word to the final output word."""
-    rows = []
-    for kind in ("dense", "adversarial", "sparse50", "relu", "sparse80", "zeros"):
-        tb = Harness(dut, COMPONENT, seed=seed_of("bench", kind))
-        await tb.reset()
-        rng = np.random.default_rng(seed_of("bench", kind))
+    high (:func:`tb.harness.throughput_bench`)."""
+    async def transfer(tb, kind, rng):
         xs = [datagen.make(kind, rng, 2048, P.word_bits) for _ in range(2)]
         assert_streams(xs, await encode(tb, xs), kind)
-        first = tb.monitors["i_words"].items[0][0]
-        end = max(m.items[-1][0] for name, m in tb.monitors.items() if m.items)
-        words = sum(x.size for x in xs)
-        znz, bpc = golden_streams(xs)
-        rows.append({"kind": kind, "words": words, "cycles": end - first + 1,
-                     "words_per_cycle": round(words / (end - first + 1), 4),
-                     "first_znz_latency": tb.monitors["o_znz"].items[0][0] - first,
-                     "first_bpc_latency": (tb.monitors["o_bpc"].items[0][0] - first
-                                           if tb.monitors["o_bpc"].items else None),
-                     "input_stalls": tb.monitors["i_words"].stalls,
-                     "znz_stalls": tb.monitors["o_znz"].stalls,
-                     "bpc_stalls": tb.monitors["o_bpc"].stalls,
-                     "ratio": round(words * P.word_bytes / (sum(map(len, znz + bpc))), 3)})
-        tb.stop()
-    with open(os.environ["DNNPRESS_BENCH"], "w") as f:
-        json.dump({"params": PARAMS, "rows": rows}, f, indent=2)
+        return sum(x.size for x in xs)
+
+    await throughput_bench(dut, COMPONENT, PARAMS, seed_of, transfer, os.environ["DNNPRESS_BENCH"])

@@ -1,6 +1,9 @@
 """A cocotb test harness for any stream component: clock, reset, a source or a sink plus a
 monitor on every stream port, timeouts instead of hangs."""
 
+import json
+
+import numpy as np
 from amaranth.lib.wiring import Flow
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
@@ -8,7 +11,10 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from .streamdata import pauses
 from .streams import StreamMonitor, StreamSink, StreamSource
 
-__all__ = ["Harness"]
+__all__ = ["Harness", "BENCH_KINDS", "throughput_bench"]
+
+#: the data kinds of ``make bench``
+BENCH_KINDS = ("dense", "adversarial", "sparse50", "relu", "sparse80", "zeros")
 
 
 class Harness:
@@ -98,3 +104,26 @@ class Harness:
                 out.append(cur)
                 cur = []
         return out, cur
+
+
+async def throughput_bench(dut, component, params, seed_of, transfer, out_path):
+    """``make bench``: per kind of :data:`BENCH_KINDS`, a fresh harness with every port at full
+    rate runs ``await transfer(tb, kind, rng)`` (which sends and checks the data and returns
+    the words moved); the row gets words/cycle from the first input word to the final output
+    word, the first-output latency and the stalls of every port. Writes ``out_path`` (JSON)."""
+    rows = []
+    for kind in BENCH_KINDS:
+        tb = Harness(dut, component, seed=seed_of("bench", kind))
+        await tb.reset()
+        words = await transfer(tb, kind, np.random.default_rng(seed_of("bench", kind)))
+        ins = [m.items for name, m in tb.monitors.items() if name.startswith("i_") and m.items]
+        outs = [m.items for name, m in tb.monitors.items() if name.startswith("o_") and m.items]
+        first = min(items[0][0] for items in ins)
+        cycles = max(items[-1][0] for items in outs) - first + 1
+        rows.append({"kind": kind, "words": words, "cycles": cycles,
+                     "words_per_cycle": round(words / cycles, 4),
+                     "first_output_latency": min(items[0][0] for items in outs) - first,
+                     **{f"{name}_stalls": m.stalls for name, m in tb.monitors.items()}})
+        tb.stop()
+    with open(out_path, "w") as f:
+        json.dump({"params": params, "rows": rows}, f, indent=2)

@@ -180,3 +180,15 @@ def test_ensure_tools_says_what_it_cannot_install(tmp_path, monkeypatch):
     lines = tools.ensure_tools(tech=tmp_path)
     assert any(line.startswith("dnnpress: cannot install (not root): sta not found") for line in
                lines)
+
+
+def test_readme_block_is_replaced_from_the_report():
+    from synth.readme import BEGIN, END, update
+
+    results = {"reset_style": "sync", "ge_libraries": {}, "cores": {}}
+    text = f"intro\n{BEGIN}\nold figures\n{END}\nrest\n"
+    new = update(text, results)
+    assert "old figures" not in new and new.startswith("intro\n") and new.endswith("rest\n")
+    assert "Synthesis results" in new
+    with pytest.raises(ValueError, match="no <!-- synth:begin -->"):
+        update("no markers", results)
