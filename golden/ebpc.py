@@ -19,6 +19,7 @@ fault and its byte and bit.
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -180,7 +181,14 @@ def dbx(planes):
 
 
 def _symbol_tables(p):
-    """Per value of X: the class, code value and code length of a non-zero symbol."""
+    """Per value of X: the class, code value and code length of a non-zero symbol (computed
+    once per plane width, read-only)."""
+    return _symbol_tables_for(p.plane_bits, p.pos_bits)
+
+
+@cache
+def _symbol_tables_for(plane_bits, pos_bits):
+    p = SimpleNamespace(plane_bits=plane_bits, pos_bits=pos_bits)
     x = np.arange(1 << p.plane_bits, dtype=np.int64)
     full = (1 << p.plane_bits) - 1
     ones = np.array([bin(v).count("1") for v in x.tolist()])
@@ -199,6 +207,8 @@ def _symbol_tables(p):
         [cls == SymbolClass.ALL_ONES,
          (cls == SymbolClass.TWO_ONES) | (cls == SymbolClass.SINGLE_ONE)],
         [5, 5 + p.pos_bits], 1 + p.plane_bits)
+    for table in (cls, value, length):
+        table.flags.writeable = False
     return cls, value, length
 
 

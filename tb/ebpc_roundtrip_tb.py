@@ -3,6 +3,7 @@ Icarus simulation (:mod:`tb.ebpc_roundtrip`); the testbench forwards each compre
 decoder as soon as the encoder emits it, and checks the bytes against golden on the way.
 ``DNNPRESS_ROUNDTRIP_WORDS`` sets the full-rate run's size (default 100,000 words)."""
 
+import json
 import os
 import warnings
 import zlib
@@ -90,3 +91,23 @@ async def backpressure(dut):
                  seed)
     await tb.reset()
     await round_trip(tb, transfers(np.random.default_rng(seed), 8000, 700))
+
+
+@cocotb.test(skip="DNNPRESS_MAPS" not in os.environ)
+async def real_maps(dut):
+    """Real feature maps (``DNNPRESS_MAPS``: an ``.npz`` of int8 maps named ``map0``, ...),
+    each its own transfer through encoder and decoder at full rate: bytes equal golden, words
+    equal the input. Writes words/cycle per map to ``DNNPRESS_BENCH`` (JSON)."""
+    maps = np.load(os.environ["DNNPRESS_MAPS"])
+    rows = []
+    for k in range(len(maps.files)):
+        x = maps[f"map{k}"].reshape(-1)
+        tb = Harness(dut, COMPONENT, seed=k)
+        await tb.reset()
+        cycles = await round_trip(tb, [x])
+        rows.append({"map": k, "words": int(x.size), "cycles": cycles,
+                     "words_per_cycle": round(x.size / cycles, 4)})
+        dut._log.info("map %d: %d words, %.3f words/cycle", k, x.size, x.size / cycles)
+        tb.stop()
+    with open(os.environ["DNNPRESS_BENCH"], "w") as f:
+        json.dump(rows, f, indent=2)

@@ -1,0 +1,1 @@
+"""Evaluations on real networks and data (``dnnpress eval``); need the ``eval`` extra."""
