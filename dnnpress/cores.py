@@ -61,6 +61,10 @@ CORES = {c.name: c for c in (
          "EBPC compressor: words in, ZNZ and BPC streams out"),
     Core("ebpc-decoder", "ebpc_decoder", "hw.ebpc.decoder:EBPCDecoder", _EBPC_PARAMS,
          "EBPC decompressor: count, ZNZ and BPC streams in, words out"),
+    Core("noc-weight-decoder", "noc_weight_decoder", "hw.noc.weight_decoder:NoCWeightDecoder",
+         (Param("weight_bits", 16, tuple(range(8, 17)), "fixed-point weight width W"),
+          Param("len_bits", 6, tuple(range(3, 9)), "run-length field width")),
+         "NoC trend-run weight decoder: packed 32-bit stream in, one weight per cycle out"),
 )}
 
 

@@ -30,7 +30,7 @@ class BitUnpacker(wiring.Component):
     Parameters
     ----------
     in_bits : int
-        Input word width, 8 or 16.
+        Input word width, 8, 16 or 32.
     window : int
         Bits shown on ``o.bits``, 1..64.
     max_take : int
@@ -48,8 +48,8 @@ class BitUnpacker(wiring.Component):
     """
 
     def __init__(self, in_bits, window, max_take):
-        if in_bits not in (8, 16):
-            raise ValueError(f"in_bits must be 8 or 16, not {in_bits!r}")
+        if in_bits not in (8, 16, 32):
+            raise ValueError(f"in_bits must be 8, 16 or 32, not {in_bits!r}")
         if not isinstance(window, int) or not 1 <= window <= 64:
             raise ValueError(f"window must be an integer in 1..64, not {window!r}")
         if not isinstance(max_take, int) or not 1 <= max_take <= window:

@@ -106,13 +106,15 @@ class Harness:
         return out, cur
 
 
-async def throughput_bench(dut, component, params, seed_of, transfer, out_path):
-    """``make bench``: per kind of :data:`BENCH_KINDS`, a fresh harness with every port at full
-    rate runs ``await transfer(tb, kind, rng)`` (which sends and checks the data and returns
-    the words moved); the row gets words/cycle from the first input word to the final output
-    word, the first-output latency and the stalls of every port. Writes ``out_path`` (JSON)."""
+async def throughput_bench(dut, component, params, seed_of, transfer, out_path,
+                           kinds=BENCH_KINDS):
+    """``make bench``: per data kind (default :data:`BENCH_KINDS`), a fresh harness with every
+    port at full rate runs ``await transfer(tb, kind, rng)`` (which sends and checks the data
+    and returns the words moved); the row gets words/cycle from the first input word to the
+    final output word, the first-output latency and the stalls of every port. Writes
+    ``out_path`` (JSON)."""
     rows = []
-    for kind in BENCH_KINDS:
+    for kind in kinds:
         tb = Harness(dut, component, seed=seed_of("bench", kind))
         await tb.reset()
         words = await transfer(tb, kind, np.random.default_rng(seed_of("bench", kind)))

@@ -171,7 +171,7 @@ def test_decoder_validates_parameters(kwargs, message):
 
 
 def test_unpacker_validates():
-    with pytest.raises(ValueError, match=r"in_bits must be 8 or 16, not 9"):
+    with pytest.raises(ValueError, match=r"in_bits must be 8, 16 or 32, not 9"):
         BitUnpacker(9, 8, 8)
     with pytest.raises(ValueError, match=r"max_take must be an integer in 1\.\.window, not 9"):
         BitUnpacker(8, 8, 9)

@@ -1,5 +1,5 @@
-"""cocotb testbenches of the EBPC cores (``tb/``): emitted Verilog in Icarus against the golden
-model. One pytest item per (core, cocotb test, parameter set), so pytest-xdist spreads them."""
+"""cocotb testbenches of the cores (``tb/``): emitted Verilog in Icarus against the golden
+models. One pytest item per (core, cocotb test, parameter set), so pytest-xdist spreads them."""
 
 import pytest
 
@@ -11,6 +11,7 @@ pytestmark = pytest.mark.sim
 ENCODER = [{}, {"word_bits": 16, "block_size": 16}, {"bpc_words": 2},
            {"word_bits": 16, "block_size": 8, "bpc_words": 2}, {"block_size": 16}]
 DECODER = [{}, {"word_bits": 16, "block_size": 16}, {"word_bits": 16}, {"block_size": 16}]
+NOC = [{}, {"weight_bits": 8, "len_bits": 3}, {"weight_bits": 12, "len_bits": 8}]
 COMMON = ["edge_cases", "random_backpressure", "long_transfers", "back_to_back",
           "reset_mid_transfer"]
 
@@ -19,7 +20,10 @@ SUITES = ([("ebpc-encoder", "tb.ebpc_encoder_tb", t, ENCODER) for t in COMMON]
           + [("ebpc-decoder", "tb.ebpc_decoder_tb", t, DECODER)
              for t in [*COMMON, "malformed_fuzz"]]
           + [("ebpc-roundtrip", "tb.ebpc_roundtrip_tb", t, DECODER[:2])
-             for t in ("full_rate", "backpressure")])
+             for t in ("full_rate", "backpressure")]
+          + [("noc-weight-decoder", "tb.noc_decoder_tb", t, NOC)
+             for t in ("random_backpressure", "edge_cases", "malformed_fuzz",
+                       "reset_mid_stream")])
 CASES = [pytest.param(core, module, test, params,
                       id=f"{core}-{test}-" + (",".join(f"{k}={v}" for k, v in params.items())
                                               or "defaults"))
@@ -53,3 +57,13 @@ def test_cocotb(core, module, test, params):
 def test_decoder_fuzz_1000(params):
     run("ebpc-decoder", "tb.ebpc_decoder_tb", params, select=r"\.malformed_fuzz\b",
         extra_env={"DNNPRESS_FUZZ_CASES": "1000"})
+
+
+def test_noc_decoder_on_lenet5_kernels():
+    try:
+        path = shared("data/lenet5/LeNet-5.h5")
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    pytest.importorskip("h5py", reason="h5py not installed: `make eval` installs it")
+    run("noc-weight-decoder", "tb.noc_decoder_tb", {}, select=r"\.lenet5_layers\b",
+        extra_env={"DNNPRESS_LENET": str(path)})

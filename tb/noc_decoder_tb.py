@@ -1,0 +1,157 @@
+"""cocotb tests of ``noc_weight_decoder`` (emitted Verilog, Icarus) against
+``golden.noc_stream.decode``. Core parameters come in ``DNNPRESS_PARAMS``; ``DNNPRESS_LENET``
+names the LeNet-5 weights (HDF5) for the real-layer test."""
+
+import os
+import warnings
+import zlib
+
+import cocotb
+import numpy as np
+
+from golden.noc_stream import StreamParams, decode, encode
+from hw.noc.weight_decoder import NoCWeightDecoder
+from tb.harness import Harness, throughput_bench
+from tb.runner import params_from_env
+from tb.streamdata import PAUSE_KINDS
+
+warnings.filterwarnings("ignore", message=".*was never elaborated")
+
+PARAMS = params_from_env()
+COMPONENT = NoCWeightDecoder(**PARAMS)
+P = StreamParams(**PARAMS)
+MASK = (1 << P.weight_bits) - 1
+
+
+def seed_of(*parts):
+    return zlib.crc32(repr((PARAMS, parts)).encode())
+
+
+def kernels(rng, count, longest=400):
+    out = []
+    for _ in range(count):
+        n = int(rng.integers(1, longest + 1))
+        w = np.cumsum(rng.normal(0, 0.02, n)) * rng.choice([1, 0.01, 30])
+        out.append(encode(w.astype(np.float32), percent=float(rng.choice([0, 5, 18, 40])),
+                          params=P).stream)
+    return out
+
+
+def words(stream):
+    ws = [int.from_bytes(stream[i:i + 4], "big") for i in range(0, len(stream), 4)]
+    return [{"data": v, "last": int(i == len(ws) - 1)} for i, v in enumerate(ws)]
+
+
+async def run(tb, streams):
+    """Send the streams; check each output transfer against golden; return the transfers."""
+    base = tb.monitors["o_weights"].lasts
+    tb.sources["i_words"].send([d for s in streams for d in words(s)])
+    total = sum(len(s) for s in streams) * 8 + 100 * len(streams)
+    await tb.wait_for(lambda: tb.monitors["o_weights"].lasts >= base + len(streams),
+                      4 * total + 1000, f"{len(streams)} streams")
+    tb.check_protocol()
+    got, rest = tb.words("o_weights")
+    assert not rest
+    got = got[base:]
+    for t, s in enumerate(streams):
+        try:
+            want, frac = decode(s, P)
+        except ValueError as exc:
+            assert got[t][-1]["error"] == 1, f"stream {t}: golden says {exc}, no error flag"
+            continue
+        assert [d["data"] for d in got[t]] == [int(v) & MASK for v in want], f"stream {t}"
+        assert not any(d["error"] for d in got[t]), f"stream {t}: error on a good stream"
+        assert got[t][-1]["frac"] == frac
+    return got
+
+
+@cocotb.test()
+@cocotb.parametrize(i_words=PAUSE_KINDS, o_weights=PAUSE_KINDS)
+async def random_backpressure(dut, i_words, o_weights):
+    """Seeded random kernels at several tolerances, gaps and backpressure crossed."""
+    seed = seed_of("random", i_words, o_weights)
+    tb = Harness(dut, COMPONENT, {"i_words": i_words, "o_weights": o_weights}, seed)
+    await tb.reset()
+    await run(tb, kernels(np.random.default_rng(seed), 8))
+
+
+@cocotb.test()
+async def edge_cases(dut):
+    """One weight, a ramp (one run), alternating values (all raw), a run longer than the
+    length field, zeros, extremes."""
+    tb = Harness(dut, COMPONENT)
+    await tb.reset()
+    cases = [np.array([0.3]), np.linspace(-1, 1, 40), np.tile([0.1, -0.1], 30),
+             np.linspace(0, 2, 3 * P.max_run + 2), np.zeros(17), np.array([-1.0, 1.0, -1.0])]
+    await run(tb, [encode(np.asarray(c, np.float32), percent=0, params=P).stream
+                   for c in cases])
+
+
+@cocotb.test()
+async def malformed_fuzz(dut):
+    """Cut-off, flipped, zero-length, trailing and garbage streams, each followed by a good
+    one: error flagged exactly when golden rejects, the next stream right."""
+    seed = seed_of("fuzz")
+    tb = Harness(dut, COMPONENT, {"i_words": "random", "o_weights": "random"}, seed)
+    await tb.reset()
+    rng = np.random.default_rng(seed)
+    streams, flagged = [], 0
+    for good in kernels(rng, 30, 120):
+        kind = int(rng.integers(4))
+        s = bytearray(good)
+        if kind == 0 and len(s) > 4:
+            s = s[:4 * int(rng.integers(1, len(s) // 4))]
+        elif kind == 1:
+            i = int(rng.integers(len(s) * 8))
+            s[i // 8] ^= 0x80 >> (i % 8)
+        elif kind == 2:
+            s += bytes(rng.integers(0, 256, 4, dtype=np.uint8))
+        else:
+            s = bytearray(rng.integers(0, 256, 4 * int(rng.integers(1, 5)), dtype=np.uint8))
+        streams += [bytes(s), kernels(rng, 1, 50)[0]]
+    got = await run(tb, streams)
+    flagged = sum(t[-1]["error"] for t in got[::2])
+    dut._log.info("fuzz seed %d: %d of %d bad streams flagged", seed, flagged, len(got) // 2)
+    assert flagged > 0
+
+
+@cocotb.test()
+async def reset_mid_stream(dut):
+    """A reset in the middle of a stream; the next streams decode right."""
+    seed = seed_of("reset")
+    tb = Harness(dut, COMPONENT, {"o_weights": "random"}, seed)
+    await tb.reset()
+    rng = np.random.default_rng(seed)
+    tb.sources["i_words"].send(words(kernels(rng, 1, 400)[0]))
+    await tb.wait_for(lambda: len(tb.monitors["o_weights"].items) >= 20, 2000, "output")
+    await tb.reset(3)
+    await run(tb, kernels(rng, 4))
+
+
+@cocotb.test(skip="DNNPRESS_LENET" not in os.environ)
+async def lenet5_layers(dut):
+    """The five LeNet-5 kernels at P = 0, 10 and 18."""
+    import h5py
+
+    tb = Harness(dut, COMPONENT, {"o_weights": "random"}, seed_of("lenet"))
+    await tb.reset()
+    with h5py.File(os.environ["DNNPRESS_LENET"], "r") as f:
+        ks = [np.asarray(f[f"{k}/{k}/kernel:0"]) for k in
+              ("conv2d_1", "conv2d_2", "dense_1", "dense_2", "dense_3")]
+    await run(tb, [encode(k, percent=pc, params=P).stream for pc in (0, 10, 18) for k in ks])
+
+
+@cocotb.test(skip="DNNPRESS_BENCH" not in os.environ)
+async def throughput(dut):
+    """Benchmark: weights/cycle per code class (all raw, all runs, mixed), all ready."""
+    classes = {"raw": lambda rng: np.tile([0.1, -0.1], 1500) * rng.uniform(0.5, 1, 3000),
+               "runs": lambda rng: np.concatenate([np.linspace(0, 1, P.max_run)] * 40),
+               "mixed": lambda rng: np.cumsum(rng.normal(0, 0.02, 3000))}
+
+    async def transfer(tb, kind, rng):
+        w = classes[kind](rng).astype(np.float32)
+        await run(tb, [encode(w, percent=10, params=P).stream])
+        return w.size
+
+    await throughput_bench(dut, COMPONENT, PARAMS, seed_of, transfer,
+                           os.environ["DNNPRESS_BENCH"], kinds=tuple(classes))
