@@ -10,7 +10,11 @@ exact. ``delta`` is ``P / 100 * (max - min)`` of the layer, or given absolutely.
 
 import numpy as np
 
-__all__ = ["layer_delta", "segment", "fit_lines", "compress"]
+__all__ = ["METHODS", "layer_delta", "segment", "segment_fit", "fit_lines", "runs", "compress"]
+
+#: ``step``: the authors' rule (delta bounds step reversals); ``fit``: our variant (delta bounds
+#: the error of the fitted line itself)
+METHODS = ("step", "fit")
 
 
 def layer_delta(w, percent=None, delta=None):
@@ -46,6 +50,27 @@ def segment(w, delta):
     return np.array(lengths, dtype=np.int64)
 
 
+def segment_fit(w, delta, max_run=63):
+    """Our variant: greedy runs whose least-squares line stays within ``delta`` of every weight
+    it replaces (at most ``max_run`` long; runs of 1 or 2 are exact anyway)."""
+    w = np.asarray(w, dtype=np.float64).reshape(-1)
+    n = w.size
+    lengths, i = [], 0
+    while i < n:
+        best = min(2, n - i)
+        for length in range(3, min(max_run, n - i) + 1):
+            seg = w[i:i + length]
+            k = np.arange(length, dtype=np.float64)
+            km, wm = k.mean(), seg.mean()
+            a = ((k - km) * (seg - wm)).sum() / ((k - km) ** 2).sum()
+            if np.abs(a * (k - km) + wm - seg).max() > delta:
+                break
+            best = length
+        lengths.append(best)
+        i += best
+    return np.array(lengths, dtype=np.int64)
+
+
 def fit_lines(w, lengths):
     """Per run: ``(slope, intercept)`` of the float64 least-squares line over k = 0..L-1
     (``nan`` for runs shorter than 3, which stay exact)."""
@@ -62,11 +87,22 @@ def fit_lines(w, lengths):
     return slope, icept
 
 
-def compress(w, percent=None, delta=None):
+def runs(w, percent=None, delta=None, method="step"):
+    """Run lengths of the 1-D sequence ``w`` under ``method`` (see :data:`METHODS`)."""
+    flat = np.asarray(w, dtype=np.float64).reshape(-1)
+    tol = layer_delta(flat, percent, delta)
+    if method == "step":
+        return segment(flat, tol)
+    if method == "fit":
+        return segment_fit(flat, tol)
+    raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+
+
+def compress(w, percent=None, delta=None, method="step"):
     """The compressed kernel (float32, same shape as ``w``) and its run lengths."""
     w = np.asarray(w)
     flat = w.astype(np.float64).reshape(-1)
-    lengths = segment(flat, layer_delta(flat, percent, delta))
+    lengths = runs(flat, percent, delta, method)
     slope, icept = fit_lines(flat, lengths)
     out = flat.copy()
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])

@@ -26,7 +26,7 @@ from math import ceil, log2
 import numpy as np
 
 from .bitstream import pack_codes
-from .noc_compress import fit_lines, layer_delta, segment
+from .noc_compress import fit_lines, runs
 
 __all__ = ["StreamParams", "HEADER_BITS", "Encoded", "encode", "decode", "dequantise"]
 
@@ -80,10 +80,10 @@ def _run_values(start, slope, length, e, w):
     return _wrap(start + ((k * slope + (1 << (e - 1))) >> e), w)
 
 
-def encode(weights, percent=None, delta=None, params=StreamParams()):
+def encode(weights, percent=None, delta=None, params=StreamParams(), method="step"):
     """Compress a layer's kernel (any shape, C order) with the trend-run method and encode it.
 
-    ``percent`` / ``delta``: the tolerance, as for :func:`golden.noc_compress.compress`.
+    ``percent`` / ``delta`` / ``method``: as for :func:`golden.noc_compress.compress`.
     """
     p = params
     flat = np.asarray(weights, dtype=np.float64).reshape(-1)
@@ -91,7 +91,7 @@ def encode(weights, percent=None, delta=None, params=StreamParams()):
         raise ValueError(f"a layer must hold 1..{1 << COUNT_BITS} weights, not {flat.size}")
     e, w = p.extra_bits, p.weight_bits
     lo, hi = -(1 << (w - 1)), (1 << (w - 1)) - 1
-    lengths = segment(flat, layer_delta(flat, percent, delta))
+    lengths = runs(flat, percent, delta, method)
     slope, icept = fit_lines(flat, lengths)
     # F: the most fractional bits for which every weight and every point of every line, plus
     # the 1.5 LSB the decoder may add, fits in W bits

