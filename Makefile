@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all setup tools emit synth readme eval eval-setup test regress bench bench-golden lint clean
+.PHONY: all setup tools emit synth readme eval eval-setup noc-sweep test regress bench bench-golden lint clean
 
 all: setup                ## install everything, then the main job on built-in defaults
 	$(BIN)/dnnpress build
@@ -43,16 +43,20 @@ $(EVAL_STAMP): $(STAMP)
 
 eval-setup: setup $(EVAL_STAMP)
 
-eval: eval-setup          ## EBPC on real CNN feature maps, baselines, RTL on real maps
+eval: eval-setup          ## every evaluation on real networks (EBPC maps, NoC weight sweep)
 	$(BIN)/dnnpress eval ebpc --model mobilenetv2
 	$(BIN)/dnnpress eval ebpc --model lenet5
 	$(BIN)/dnnpress eval ebpc --model mobilenetv2 --rtl
+	$(BIN)/dnnpress noc sweep --model lenet5
+
+noc-sweep: eval-setup     ## NoC weight compression: accuracy vs latency / energy on LeNet-5
+	$(BIN)/dnnpress noc sweep --model lenet5
 
 bench-golden: setup       ## golden-model speed in words/s
 	$(BIN)/python -m golden.bench
 
-bench: setup              ## RTL throughput tables -> build/reports/*.json
-	$(BIN)/python -m tb.bench
+bench: setup              ## RTL throughput tables -> build/reports/*.json (CORES="a b" to choose)
+	$(BIN)/python -m tb.bench $(CORES)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -161,6 +161,64 @@ def cmd_eval_ebpc(args):
     return 0
 
 
+def _numbers(text, what, low, high):
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise CLIError(f"{what} must be comma-separated numbers, not {text!r}") from None
+    bad = [v for v in values if not low <= v <= high]
+    if bad:
+        raise CLIError(f"{what} must lie in {low:g}..{high:g}; got {bad[0]:g}")
+    return tuple(int(v) if v == int(v) else v for v in values)
+
+
+def cmd_noc_model(args):
+    from golden import noc_model
+
+    cfg = noc_model.load_config(args.noc_config)
+    layers = noc_model.lenet5_layers()
+    weighted = [x.name for x in layers if x.weights]
+    crs = _numbers(args.cr, "--cr", 1e-3, 1e6) if args.cr else (1.0,)
+    if len(crs) not in (1, len(weighted)):
+        raise CLIError(f"--cr takes one ratio or {len(weighted)} ({', '.join(weighted)}), "
+                       f"not {len(crs)}")
+    crs = crs * len(weighted) if len(crs) == 1 else crs
+    est = noc_model.estimate(layers, crs, cfg)
+    lat, en = noc_model.reduction(layers, crs, cfg)
+    if args.json:
+        print(json.dumps({**est, "latency_reduction": lat, "energy_reduction": en}, indent=1))
+        return 0
+    print(f"LeNet-5 on a {cfg.mesh[0]}x{cfg.mesh[1]} mesh, weight CR "
+          f"{', '.join(f'{c:g}' for c in crs)}")
+    print(f"{'layer':<10}{'PEs':>4}{'NoC':>9}{'DRAM':>9}{'compute':>9}{'cycles':>10}"
+          f"{'energy uJ':>11}")
+    for r in est["layers"]:
+        t = r["latency"]
+        print(f"{r['layer']:<10}{r['active_pes']:>4}{t['noc']:>9.0f}{t['dram']:>9.0f}"
+              f"{t['compute']:>9.0f}{t['total']:>10.0f}{1e6 * r['energy']['total']:>11.3f}")
+    print(f"total: {est['latency']:,.0f} cycles, {1e6 * est['energy']:.2f} uJ; against "
+          f"uncompressed: latency {-100 * lat:+.1f} %, energy {-100 * en:+.1f} %")
+    return 0
+
+
+def cmd_noc_sweep(args):
+    from golden import noc_model
+
+    from .evaluation import nets, noc_sweep
+
+    if args.images < 2 or args.images > 10000:
+        raise CLIError(f"--images must lie in 2..10000, not {args.images}")
+    grid = _numbers(args.grid, "--grid", 0, 100) if args.grid else noc_sweep.PAPER_GRID
+    budgets = _numbers(args.budgets, "--budgets", 0, 100) if args.budgets else noc_sweep.BUDGETS
+    cfg = noc_model.load_config(args.noc_config)
+    try:
+        noc_sweep.main(args.images, args.out, not args.no_progress, tuple(sorted(set(grid))),
+                       budgets, cfg)
+    except (nets.MissingPackage, FileNotFoundError) as exc:
+        raise CLIError(str(exc)) from None
+    return 0
+
+
 def parser():
     ap = argparse.ArgumentParser(prog="dnnpress", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -194,6 +252,27 @@ def parser():
     e.add_argument("--layers", nargs="+", metavar="LAYER", help="with --rtl: ReLU layers")
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.set_defaults(func=cmd_eval_ebpc)
+
+    p = sub.add_parser("noc", help="trend-run weight compression on a NoC accelerator")
+    nsub = p.add_subparsers(dest="noc_command", required=True)
+    e = nsub.add_parser("sweep", help="accuracy vs latency / energy over P, paper's method and "
+                        "our variants (needs `make eval`)")
+    e.add_argument("--model", choices=("lenet5",), default="lenet5")
+    e.add_argument("--images", type=int, default=10000, help="MNIST test images (2..10000)")
+    e.add_argument("--grid", help="P values in %% of the layer range, comma-separated "
+                   "(default 0,2,...,30)")
+    e.add_argument("--budgets", help="top-1 loss budgets in points for the per-layer P "
+                   "choice (default 0.5,1,1.5,2)")
+    e.add_argument("--noc-config", type=Path, help="TOML overriding golden/noc_config.toml")
+    e.add_argument("--out", type=Path, help="report folder (default: build/reports)")
+    e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    e.set_defaults(func=cmd_noc_sweep)
+    e = nsub.add_parser("model", help="the NoC latency / energy model on LeNet-5")
+    e.add_argument("--cr", help="weight compression ratio: one for all layers, or one per "
+                   "weight layer, comma-separated (default 1)")
+    e.add_argument("--noc-config", type=Path, help="TOML overriding golden/noc_config.toml")
+    e.add_argument("--json", action="store_true", help="machine-readable output")
+    e.set_defaults(func=cmd_noc_model)
 
     p = sub.add_parser("ebpc", help="EBPC golden model on .npy tensors")
     esub = p.add_subparsers(dest="ebpc_command", required=True)

@@ -10,11 +10,37 @@ exact. ``delta`` is ``P / 100 * (max - min)`` of the layer, or given absolutely.
 
 import numpy as np
 
-__all__ = ["METHODS", "layer_delta", "segment", "segment_fit", "fit_lines", "runs", "compress"]
+__all__ = ["METHODS", "ORDERS", "reorder", "restore", "layer_delta", "segment", "segment_fit",
+           "fit_lines", "runs", "compress"]
 
 #: ``step``: the authors' rule (delta bounds step reversals); ``fit``: our variant (delta bounds
 #: the error of the fitted line itself)
 METHODS = ("step", "fit")
+
+#: how a kernel is read into the 1-D sequence: ``stored`` = C order of the stored kernel (the
+#: authors'; output channel / neuron fastest); ``filter`` = filter-major (output channel slowest:
+#: each filter or neuron contiguous, the order in which one PE receives its weights)
+ORDERS = ("stored", "filter")
+
+
+def reorder(w, order="stored"):
+    """The 1-D sequence of kernel ``w`` in ``order`` (see :data:`ORDERS`)."""
+    w = np.asarray(w)
+    if order == "stored":
+        return w.reshape(-1)
+    if order == "filter":
+        return np.moveaxis(w, -1, 0).reshape(-1)
+    raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+
+
+def restore(seq, shape, order="stored"):
+    """Inverse of :func:`reorder`: the kernel of ``shape`` from its sequence ``seq``."""
+    seq = np.asarray(seq)
+    if order == "stored":
+        return seq.reshape(shape)
+    if order == "filter":
+        return np.moveaxis(seq.reshape((shape[-1], *shape[:-1])), 0, -1)
+    raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
 
 
 def layer_delta(w, percent=None, delta=None):

@@ -26,7 +26,8 @@ BENCHES = {
     "ebpc-decoder": ("tb.ebpc_decoder_tb", [{}, {"word_bits": 16, "block_size": 16}],
                      {"dense": 0.79, "adversarial": 0.97, "sparse50": 0.97, "relu": 0.97},
                      {"dense": 0.797, "adversarial": 0.797}),
-    "noc-weight-decoder": ("tb.noc_decoder_tb", [{}, {"weight_bits": 8, "len_bits": 3}],
+    "noc-weight-decoder": ("tb.noc_decoder_tb", [{}, {"weight_bits": 8, "len_bits": 4},
+                                                 {"weight_bits": 8, "len_bits": 3}],
                            {"raw": 0.97, "runs": 0.97, "mixed": 0.97}, {}),
 }
 SOURCE = ("goals: issues 4 / 5 (8-bit ports, 2048-word transfers) and 8 (one weight per cycle); "
@@ -58,8 +59,16 @@ def table(core, results, goals, authors):
 
 
 def main(argv=None):
+    """``python -m tb.bench [CORE ...]``: every benchmarked core, or the ones named."""
+    names = sys.argv[1:] if argv is None else argv
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        print(f"tb.bench: no benchmark for {unknown[0]}; cores: {', '.join(BENCHES)}",
+              file=sys.stderr)
+        return 2
     REPORTS.mkdir(parents=True, exist_ok=True)
-    for core, (module, param_sets, goals, authors) in BENCHES.items():
+    for core in names or BENCHES:
+        module, param_sets, goals, authors = BENCHES[core]
         defaults = cores.core(core).defaults()
         results = [{"params": {**defaults, **params}, "rows": measure(core, module, params)}
                    for params in param_sets]

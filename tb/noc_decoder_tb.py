@@ -9,6 +9,7 @@ import zlib
 import cocotb
 import numpy as np
 
+from golden.noc_compress import reorder
 from golden.noc_stream import StreamParams, decode, encode
 from hw.noc.weight_decoder import NoCWeightDecoder
 from tb.harness import Harness, throughput_bench
@@ -130,7 +131,8 @@ async def reset_mid_stream(dut):
 
 @cocotb.test(skip="DNNPRESS_LENET" not in os.environ)
 async def lenet5_layers(dut):
-    """The five LeNet-5 kernels at P = 0, 10 and 18."""
+    """The five LeNet-5 kernels: the paper's method at P = 0, 10 and 18 (stored order), our
+    fit-bound variant at P = 5 and 12 (filter-major order, as ``dnnpress noc sweep``)."""
     import h5py
 
     tb = Harness(dut, COMPONENT, {"o_weights": "random"}, seed_of("lenet"))
@@ -138,7 +140,10 @@ async def lenet5_layers(dut):
     with h5py.File(os.environ["DNNPRESS_LENET"], "r") as f:
         ks = [np.asarray(f[f"{k}/{k}/kernel:0"]) for k in
               ("conv2d_1", "conv2d_2", "dense_1", "dense_2", "dense_3")]
-    await run(tb, [encode(k, percent=pc, params=P).stream for pc in (0, 10, 18) for k in ks])
+    streams = [encode(k, percent=pc, params=P).stream for pc in (0, 10, 18) for k in ks]
+    streams += [encode(reorder(k, "filter"), percent=pc, params=P, method="fit").stream
+                for pc in (5, 12) for k in ks]
+    await run(tb, streams)
 
 
 @cocotb.test(skip="DNNPRESS_BENCH" not in os.environ)

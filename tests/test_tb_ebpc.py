@@ -59,11 +59,13 @@ def test_decoder_fuzz_1000(params):
         extra_env={"DNNPRESS_FUZZ_CASES": "1000"})
 
 
-def test_noc_decoder_on_lenet5_kernels():
+@pytest.mark.parametrize("params", [{}, {"weight_bits": 8, "len_bits": 4}],
+                         ids=["defaults", "weight_bits=8,len_bits=4"])
+def test_noc_decoder_on_lenet5_kernels(params):
     try:
         path = shared("data/lenet5/LeNet-5.h5")
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
     pytest.importorskip("h5py", reason="h5py not installed: `make eval` installs it")
-    run("noc-weight-decoder", "tb.noc_decoder_tb", {}, select=r"\.lenet5_layers\b",
+    run("noc-weight-decoder", "tb.noc_decoder_tb", params, select=r"\.lenet5_layers\b",
         extra_env={"DNNPRESS_LENET": str(path)})
