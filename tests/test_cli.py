@@ -132,3 +132,24 @@ def test_build_emits_every_core(capsys, tmp_path):
     assert code == 0 and f"{len(cores.CORES)} core(s) emitted" in out
     assert {p.name for p in (tmp_path / "verilog").iterdir()} == \
         {f"{c.module}.v" for c in cores.CORES.values()}
+
+
+def test_noc_model_prints_breakdown_and_json(capsys):
+    code, out, _ = run(capsys, "noc", "model", "--cr", "2")
+    assert code == 0 and "dense_1" in out and "latency -49.2 %" in out
+    code, out, _ = run(capsys, "noc", "model", "--cr", "1,1,4,1,1", "--json")
+    r = json.loads(out)
+    assert code == 0 and 0.5 < r["latency_reduction"] < 0.6
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["noc", "model", "--cr", "2,2"], "--cr takes one ratio or 5 (conv2d_1, conv2d_2, dense_1"),
+    (["noc", "model", "--cr", "0"], "--cr must lie in 0.001..1e+06; got 0"),
+    (["noc", "model", "--cr", "two"], "--cr must be comma-separated numbers, not 'two'"),
+    (["noc", "model", "--noc-config", "/no/such.toml"], "NoC config /no/such.toml"),
+    (["noc", "sweep", "--grid", "0,101"], "--grid must lie in 0..100; got 101"),
+    (["noc", "sweep", "--images", "1"], "--images must lie in 2..10000, not 1"),
+])
+def test_noc_rejects_bad_arguments(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and message in err

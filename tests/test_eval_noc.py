@@ -30,7 +30,7 @@ def test_sweep_slice(tmp_path):
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
     rows = r["rows"]
-    assert len(rows) == 2 * 6 + 2 * 6 + 2 + 1
+    assert len(rows) == 2 * 6 + 2 * 6 + 2 + 2 + 1
     assert r["baseline"]["top1"] > 0.95
     paper = {x["percent"]: x for x in rows if x["scheme"] == "paper" and x["scope"] == "all"}
     assert paper[10]["cr"] > paper[0]["cr"] > 1 and paper[10]["latency_reduction"] > 0

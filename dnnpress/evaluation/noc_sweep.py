@@ -10,7 +10,9 @@ Schemes (:data:`SCHEMES`):
 
 - ``paper``: the authors' rule (delta bounds step reversals), stored order, 16-bit weights;
 - ``fit16``: delta bounds the error of the fitted line instead, 16-bit weights, stored order;
-- ``fit8``: the same with 8-bit weights, a 4-bit length field and filter-major order;
+- ``paper8``: the authors' rule with 8-bit weights, a 4-bit length field and filter-major order
+  (what the narrower stream alone buys);
+- ``fit8``: the fit bound with the same stream and order;
 - ``fit8-sens``: ``fit8`` with one P per layer, chosen from each layer's measured sensitivity
   (its top-1 loss when compressed alone) to spend a top-1 loss budget where it buys the most
   latency.
@@ -37,6 +39,7 @@ RAW_BITS = 16
 SCHEMES = {
     "paper": {"method": "step", "weight_bits": 16, "len_bits": 6, "order": "stored"},
     "fit16": {"method": "fit", "weight_bits": 16, "len_bits": 6, "order": "stored"},
+    "paper8": {"method": "step", "weight_bits": 8, "len_bits": 4, "order": "filter"},
     "fit8": {"method": "fit", "weight_bits": 8, "len_bits": 4, "order": "filter"},
 }
 #: top-1 loss budgets (points) for the sensitivity-chosen per-layer P
@@ -46,10 +49,10 @@ LAYERS = nets.LENET5_LAYERS
 
 def configurations(grid=PAPER_GRID):
     """(scheme, {layer: P}) of the fixed-P sweeps: ``paper`` and ``fit8`` on all layers and one
-    layer at a time, ``fit16`` on all layers."""
+    layer at a time, the others on all layers."""
     out = []
     for scheme in SCHEMES:
-        scopes = [LAYERS] + ([(n,) for n in LAYERS] if scheme != "fit16" else [])
+        scopes = [LAYERS] + ([(n,) for n in LAYERS] if scheme in ("paper", "fit8") else [])
         out += [(scheme, {n: p for n in scope}) for scope in scopes for p in grid]
     return out
 
