@@ -65,6 +65,11 @@ CORES = {c.name: c for c in (
          (Param("weight_bits", 16, tuple(range(8, 17)), "fixed-point weight width W"),
           Param("len_bits", 6, tuple(range(3, 9)), "run-length field width")),
          "NoC trend-run weight decoder: packed 32-bit stream in, one weight per cycle out"),
+    Core("dict-decoder", "dict_decoder", "hw.dict.decoder:DictDecoder",
+         (Param("G", 4, (1, 2, 4, 8), "weights per symbol (output lanes)"),
+          Param("B_max", 4, tuple(range(1, 9)), "dictionary of up to 2**B_max symbols"),
+          Param("R", 4, tuple(range(0, 9)), "widest run field accepted (0: no runs)")),
+         "HC-P dictionary decoder: 32-bit stream in, G int8 weights per cycle out"),
 )}
 
 

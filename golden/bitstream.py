@@ -7,7 +7,7 @@ the byte string is the bit string in order for every word width.
 
 import numpy as np
 
-__all__ = ["pack_codes", "padded_bits", "windows", "bit_location"]
+__all__ = ["pack_codes", "padded_bits", "windows", "bit_location", "BitReader"]
 
 
 def pack_codes(values, lengths, word_bits=8):
@@ -79,3 +79,30 @@ def windows(stream, positions, width=32):
 def bit_location(bit):
     """Human-readable location of a bit offset: ``"byte B bit K"`` (bit 0 = MSB of the byte)."""
     return f"byte {bit // 8} bit {bit % 8}"
+
+
+class BitReader:
+    """Reads a byte stream MSB first; ``take`` raises ``ValueError`` naming ``what`` and the bit
+    when the stream ends inside it."""
+
+    def __init__(self, stream):
+        self.bits = np.unpackbits(np.frombuffer(bytes(stream), np.uint8))
+        self.pos = 0
+
+    def take(self, n, what):
+        if self.pos + n > self.bits.size:
+            raise ValueError(f"stream ends inside {what} at bit {self.pos} "
+                             f"(needs {n} bits, {self.bits.size - self.pos} left)")
+        v = self.peek(n)
+        self.pos += n
+        return v
+
+    def peek(self, n):
+        """The next ``n`` bits as an integer, bits past the end reading as zero."""
+        chunk = self.bits[self.pos:self.pos + n]
+        v = int.from_bytes(np.packbits(chunk).tobytes(), "big") >> (-chunk.size % 8)
+        return v << (n - chunk.size)
+
+    def rest_is_padding(self, word_bits):
+        """True when what is left is fewer than ``word_bits`` bits, all zero."""
+        return self.bits.size - self.pos < word_bits and not self.bits[self.pos:].any()

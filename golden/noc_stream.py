@@ -25,7 +25,7 @@ from math import ceil, log2
 
 import numpy as np
 
-from .bitstream import pack_codes
+from .bitstream import BitReader, pack_codes
 from .noc_compress import fit_lines, runs
 
 __all__ = ["StreamParams", "HEADER_BITS", "Encoded", "encode", "decode", "dequantise"]
@@ -138,20 +138,6 @@ def encode(weights, percent=None, delta=None, params=StreamParams(), method="ste
                    sum(1 for r in records if r[0] == 1))
 
 
-class _Bits:
-    def __init__(self, stream):
-        self.bits = np.unpackbits(np.frombuffer(stream, np.uint8))
-        self.pos = 0
-
-    def take(self, n, what):
-        if self.pos + n > self.bits.size:
-            raise ValueError(f"stream ends inside {what} at bit {self.pos} "
-                             f"(needs {n} bits, {self.bits.size - self.pos} left)")
-        v = int("".join(map(str, self.bits[self.pos:self.pos + n])) or "0", 2)
-        self.pos += n
-        return v
-
-
 def decode(stream, params=StreamParams()):
     """``(weights as W-bit integers, F)`` of an encoded layer; ``ValueError`` naming the fault
     and its bit for a malformed stream (cut off, zero length, a run past N, words left over)."""
@@ -159,7 +145,7 @@ def decode(stream, params=StreamParams()):
     stream = bytes(stream)
     if len(stream) % (WORD_BITS // 8):
         raise ValueError(f"a stream is whole {WORD_BITS}-bit words, not {len(stream)} bytes")
-    b = _Bits(stream)
+    b = BitReader(stream)
     n = b.take(COUNT_BITS, "the header") + 1
     frac = b.take(F_BITS, "the header")
     s_bits = b.take(S_BITS, "the header")

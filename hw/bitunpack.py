@@ -32,7 +32,7 @@ class BitUnpacker(wiring.Component):
     in_bits : int
         Input word width, 8, 16 or 32.
     window : int
-        Bits shown on ``o.bits``, 1..64.
+        Bits shown on ``o.bits``, 1..128.
     max_take : int
         Most bits a consumer takes per cycle, 1..``window``.
 
@@ -50,8 +50,8 @@ class BitUnpacker(wiring.Component):
     def __init__(self, in_bits, window, max_take):
         if in_bits not in (8, 16, 32):
             raise ValueError(f"in_bits must be 8, 16 or 32, not {in_bits!r}")
-        if not isinstance(window, int) or not 1 <= window <= 64:
-            raise ValueError(f"window must be an integer in 1..64, not {window!r}")
+        if not isinstance(window, int) or not 1 <= window <= 128:
+            raise ValueError(f"window must be an integer in 1..128, not {window!r}")
         if not isinstance(max_take, int) or not 1 <= max_take <= window:
             raise ValueError(f"max_take must be an integer in 1..window, not {max_take!r}")
         self._in_bits = in_bits

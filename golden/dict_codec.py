@@ -1,0 +1,255 @@
+"""Dictionary-compressed weights, HC-P v0 (``../shared/spec/dictionary-decoder.md``).
+
+1. Quantise to int8, symmetric: ``s = max|w| / 127`` (per layer, or one scale for the whole
+   network), ``q = clip(round_half_even(w / s), -127, 127)``.
+2. Trim ``k`` magnitude LSBs toward zero in sign-magnitude: ``t = sign(q) * ((|q| >> k) << k)``;
+   the stored field is ``F = 8 - k`` bits holding ``t >> k`` (two's complement).
+3. Symbols: ``G`` consecutive trimmed weights in load order (the last zero-padded); a symbol's
+   image is ``G`` fields of ``F`` bits, lane 0 most significant. Load order: the caller's 1-D
+   order; :func:`load_order` gives the one the evaluation uses (filter-major: each output
+   channel / neuron contiguous, the order a systolic array loads a filter's column).
+4. Dictionary: every symbol seen at least twice, by count descending then first occurrence;
+   the first ``min(2**B, that many)``.
+5. Codes, prefix-free, MSB first: ``1`` + index (B bits) a dictionary hit; ``01`` + r (R bits)
+   the previous symbol r + 1 more times; ``00`` + ``G * F`` raw bits a literal (``0`` when
+   R = 0, runs disabled). Greedy: a symbol equal to its predecessor starts the longest run
+   (at most ``2**R``), otherwise a hit if in the dictionary, otherwise a literal.
+6. Stream: 32-bit words MSB first. ``H0 = N``; ``H1 = k [2:0] | G [7:3] | B [11:8] | R [15:12] |
+   n_dict [24:16] | version [31:25] = 0``; the dictionary (``n_dict`` images back to back); the
+   codes; zero padding to a 32-bit boundary. Every one of these bits counts in the ratio.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .bitstream import BitReader, pack_codes
+
+__all__ = ["Header", "Encoded", "LIMITS", "quantise", "trim", "load_order", "symbols",
+           "dictionary", "encode", "decode", "decode_symbols", "check_engine"]
+
+WORD_BITS = 32
+#: the ranges the format allows (the header fields' widths allow more)
+LIMITS = {"k": range(0, 7), "g": range(1, 17), "b": range(1, 9), "r": range(0, 9)}
+
+
+@dataclass(frozen=True)
+class Header:
+    n: int
+    k: int
+    g: int
+    b: int
+    r: int
+    n_dict: int
+    version: int = 0
+
+    @property
+    def f(self):
+        """Bits per stored weight field."""
+        return 8 - self.k
+
+    @property
+    def symbols(self):
+        return -(-self.n // self.g)
+
+    def words(self):
+        return [self.n, self.k | self.g << 3 | self.b << 8 | self.r << 12 | self.n_dict << 16
+                | self.version << 25]
+
+
+@dataclass
+class Encoded:
+    """An encoded tensor: the stream, its bit count (all of it, padding included), the header,
+    the dictionary (``n_dict x G`` trimmed values) and the code counts."""
+    stream: bytes
+    bits: int
+    header: Header
+    dictionary: np.ndarray
+    hits: int
+    runs: int
+    run_symbols: int
+    literals: int
+
+    def ratio(self, baseline_bits_per_weight=8):
+        return self.header.n * baseline_bits_per_weight / self.bits
+
+
+def _check(name, value):
+    if value not in LIMITS[name]:
+        r = LIMITS[name]
+        raise ValueError(f"{name} must be in {r.start}..{r.stop - 1}, not {value!r}")
+
+
+def quantise(w, scale=None):
+    """``(q, s)``: int8 symmetric quantisation of ``w`` with scale ``s`` (``max|w| / 127`` unless
+    given, e.g. one scale for a whole network); an all-zero ``w`` gets ``s = 1``."""
+    w = np.asarray(w, dtype=np.float64)
+    s = float(scale) if scale is not None else float(np.abs(w).max(initial=0.0)) / 127
+    if not s > 0:
+        s = 1.0
+    return np.clip(np.round(w / s), -127, 127).astype(np.int8), s
+
+
+def trim(q, k):
+    """Trim the ``k`` least-significant magnitude bits of int8 ``q`` toward zero."""
+    _check("k", k)
+    q = np.asarray(q, dtype=np.int16)
+    return (np.sign(q) * ((np.abs(q) >> k) << k)).astype(np.int8)
+
+
+def load_order(kernel, layout="keras"):
+    """1-D load order of a kernel: filter-major (output channel / neuron slowest). ``layout``:
+    ``keras`` (..., out) as stored by Keras, or ``torch`` (out, ...)."""
+    kernel = np.asarray(kernel)
+    if layout == "keras":
+        return np.moveaxis(kernel, -1, 0).reshape(-1)
+    if layout == "torch":
+        return kernel.reshape(-1)
+    raise ValueError(f"layout must be keras or torch, not {layout!r}")
+
+
+def symbols(t, g):
+    """``(S, g)`` symbols of the 1-D trimmed weights ``t``, the last zero-padded."""
+    t = np.asarray(t, dtype=np.int8).reshape(-1)
+    pad = -t.size % g
+    return np.concatenate([t, np.zeros(pad, np.int8)]).reshape(-1, g)
+
+
+def dictionary(syms, b):
+    """The dictionary of ``syms``: ``(n_dict, G)`` symbols, and for every distinct symbol its
+    index in it (-1 when not in it), and the symbols' ids (index into the distinct ones)."""
+    uniq, first, ids, counts = np.unique(syms, axis=0, return_index=True, return_inverse=True,
+                                         return_counts=True)
+    ids = ids.reshape(-1)
+    keep = np.flatnonzero(counts >= 2)
+    keep = keep[np.lexsort((first[keep], -counts[keep]))][:1 << b]
+    where = np.full(len(uniq), -1)
+    where[keep] = np.arange(keep.size)
+    return uniq[keep], where, ids
+
+
+def _fields(values, f):
+    """Two's complement ``f``-bit fields of trimmed values (already shifted right by k)."""
+    return np.asarray(values, dtype=np.int64) & ((1 << f) - 1)
+
+
+def encode(t, k, g=4, b=4, r=4):
+    """Encode trimmed int8 weights ``t`` (1-D, load order; multiples of ``2**k``)."""
+    for name, v in (("k", k), ("g", g), ("b", b), ("r", r)):
+        _check(name, v)
+    t = np.asarray(t).reshape(-1)
+    if t.size == 0 or t.size >= 1 << 32:
+        raise ValueError(f"N must be in 1..2**32 - 1, not {t.size}")
+    if np.abs(t.astype(np.int64)).max() > 127 or (t.astype(np.int64) % (1 << k)).any():
+        raise ValueError(f"weights must be int8 in -127..127 trimmed by k={k} (multiples of "
+                         f"{1 << k}); use trim(quantise(w)[0], k)")
+    syms = symbols(t, g)
+    entries, where, ids = dictionary(syms, b)
+    f = 8 - k
+    head = Header(t.size, k, g, b, r, len(entries))
+
+    # greedy: segments of equal consecutive symbols; the head is a hit or a literal, the rest
+    # runs of at most 2**R
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if r else np.arange(len(ids))
+    seg_len = np.diff(np.r_[starts, len(ids)])
+    cap = 1 << r
+    n_runs = -(-(seg_len - 1) // cap) if r else np.zeros_like(seg_len)
+    per_seg = 1 + n_runs
+    seg = np.repeat(np.arange(starts.size), per_seg)
+    pos = np.arange(seg.size) - np.repeat(np.cumsum(per_seg) - per_seg, per_seg)
+    head_sym = ids[starts[seg]]
+    is_run = pos > 0
+    is_hit = ~is_run & (where[head_sym] >= 0)
+    is_lit = ~is_run & ~is_hit
+    run_len = np.minimum(cap, seg_len[seg] - 1 - (pos - 1) * cap)
+
+    # one row of fields per code: a prefix-and-value field, then G lane fields for literals
+    values = np.zeros((seg.size, 1 + g), np.int64)
+    lengths = np.zeros((seg.size, 1 + g), np.int64)
+    values[is_hit, 0] = (1 << b) | where[head_sym[is_hit]]
+    lengths[is_hit, 0] = 1 + b
+    values[is_run, 0] = (1 << r) | (run_len[is_run] - 1)
+    lengths[is_run, 0] = 2 + r
+    lengths[is_lit, 0] = 2 if r else 1
+    values[is_lit, 1:] = _fields(syms[starts[seg[is_lit]]] >> k, f)
+    lengths[is_lit, 1:] = f
+
+    dict_vals = _fields(entries.astype(np.int64) >> k, f).reshape(-1)
+    all_values = np.concatenate([head.words(), dict_vals, values.reshape(-1)])
+    all_lengths = np.concatenate([[32, 32], np.full(dict_vals.size, f), lengths.reshape(-1)])
+    stream = pack_codes(all_values, all_lengths, word_bits=WORD_BITS)
+    return Encoded(stream, len(stream) * 8, head, entries, int(is_hit.sum()),
+                   int(is_run.sum()), int(run_len[is_run].sum()), int(is_lit.sum()))
+
+
+def _read_header(bits):
+    n = bits.take(32, "the header")
+    h1 = bits.take(32, "the header")
+    head = Header(n, h1 & 7, h1 >> 3 & 31, h1 >> 8 & 15, h1 >> 12 & 15, h1 >> 16 & 511, h1 >> 25)
+    if head.version:
+        raise ValueError(f"header: version {head.version}, only 0 is known")
+    if n == 0:
+        raise ValueError("header: N = 0")
+    for name in ("k", "g", "b", "r"):
+        if getattr(head, name) not in LIMITS[name]:
+            r = LIMITS[name]
+            raise ValueError(f"header: {name} = {getattr(head, name)}, allowed "
+                             f"{r.start}..{r.stop - 1}")
+    if head.n_dict > 1 << head.b:
+        raise ValueError(f"header: n_dict = {head.n_dict} > 2**B = {1 << head.b}")
+    return head
+
+
+def _symbol(bits, head, what):
+    fields = [bits.take(head.f, what) for _ in range(head.g)]
+    return [((v ^ (1 << head.f - 1)) - (1 << head.f - 1)) << head.k for v in fields]
+
+
+def decode_symbols(stream):
+    """``(symbols (S, G) int8, header)`` of an HC-P stream; ``ValueError`` naming the fault
+    and its bit for a malformed one."""
+    stream = bytes(stream)
+    if len(stream) % 4:
+        raise ValueError(f"a stream is whole 32-bit words, not {len(stream)} bytes")
+    bits = BitReader(stream)
+    head = _read_header(bits)
+    entries = [_symbol(bits, head, f"dictionary entry {i}") for i in range(head.n_dict)]
+    out = []
+    while len(out) < head.symbols:
+        at = bits.pos
+        if bits.take(1, "a code"):
+            idx = bits.take(head.b, "a hit index")
+            if idx >= head.n_dict:
+                raise ValueError(f"hit at bit {at}: index {idx}, dictionary has {head.n_dict}")
+            out.append(entries[idx])
+        elif head.r and bits.take(1, "a code"):
+            count = bits.take(head.r, "a run length") + 1
+            if not out:
+                raise ValueError(f"run at bit {at}: no symbol before it")
+            if len(out) + count > head.symbols:
+                raise ValueError(f"run at bit {at}: {count} symbols, only "
+                                 f"{head.symbols - len(out)} left")
+            out += [out[-1]] * count
+        else:
+            out.append(_symbol(bits, head, "a literal"))
+    if not bits.rest_is_padding(WORD_BITS):
+        raise ValueError(f"{bits.bits.size - bits.pos} bits after the last code at bit "
+                         f"{bits.pos} (at most {WORD_BITS - 1} zero padding bits allowed)")
+    return np.array(out, dtype=np.int8).reshape(-1, head.g), head
+
+
+def decode(stream):
+    """``(trimmed int8 weights (N,), header)`` of an HC-P stream."""
+    syms, head = decode_symbols(stream)
+    return syms.reshape(-1)[:head.n], head
+
+
+def check_engine(head, g, b_max, r_max):
+    """``ValueError`` when a stream's header is outside an engine elaborated for ``g`` lanes,
+    dictionaries of up to ``2**b_max`` entries and run fields of up to ``r_max`` bits."""
+    if head.g != g:
+        raise ValueError(f"header: G = {head.g}, the engine has {g} lanes")
+    if head.b > b_max:
+        raise ValueError(f"header: B = {head.b} > the engine's B_max = {b_max}")
+    if head.r > r_max:
+        raise ValueError(f"header: R = {head.r} > the engine's R = {r_max}")

@@ -1,0 +1,1 @@
+"""Dictionary-compressed weight decoder (HardCompress-style, HC-P v0)."""

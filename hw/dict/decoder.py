@@ -1,0 +1,243 @@
+"""Dictionary decoder engine: HC-P v0 word stream in, G int8 weights per beat out."""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden.dict_codec import LIMITS, WORD_BITS
+
+from ..bitunpack import BitUnpacker
+
+__all__ = ["DictDecoder"]
+
+LANES = (1, 2, 4, 8)
+
+
+class DictDecoder(wiring.Component):
+    """Decoder of :mod:`golden.dict_codec` streams, bit-exact with its ``decode_symbols``.
+
+    Parameters
+    ----------
+    G : int
+        1, 2, 4 or 8: weights per symbol, the output lanes; a stream must have this G.
+    B_max : int
+        1..8: the dictionary holds up to ``2**B_max`` symbols; streams with B <= B_max decode.
+    R : int
+        0..8: the widest run field; streams with R <= this decode (R = 0: no runs).
+
+    Members
+    -------
+    i_words : In(stream.Signature(StructLayout({"data": 32, "last": 1})))
+        One stream, MSB first, ``last`` on its final word.
+    o_weights : Out(stream.Signature(StructLayout({"data": 8 * G, "count": range(G + 1),
+                                                    "last": 1, "error": 1})))
+        One symbol per beat: lane ``j`` (int8) in ``data[8j + 7 : 8j]``; ``count`` = valid lanes
+        (G, fewer on the last beat when N is not a multiple of G); ``last`` on the final beat.
+    error : Out(1)
+        High from the detection of a malformed stream until the next stream's first word is
+        decoded; the stream's output then ends with one beat carrying ``error``, ``last``,
+        ``count`` 0 and data 0.
+
+    The header (2 words) and the dictionary (``n_dict`` entries of G x (8 - k) bits, stored in
+    a memory of ``2**B_max`` x 8G bits) are read first; then one code per cycle: a hit or a run
+    emits one symbol per cycle with no stall while input is available; a literal of
+    2 + G (8 - k) bits needs that many input bits (32 per cycle), so at k = 0 G = 4 literals
+    run at 32/34 symbols per cycle, at G = 8 at 32/66. Latency: 1 cycle from the word that
+    completes a code to its symbol; the final symbol waits until the rest of the stream (at most
+    31 zero padding bits) has been read and checked. Malformed: a header field out of the
+    format's or this engine's range (G different, B > B_max, R > R, k > 6, N = 0, version, n_dict
+    > 2**B), a hit past the dictionary, a run first or past N, the stream ending early, or bits
+    after the last code beyond the padding: the engine drains the stream to its ``last`` and
+    decodes the next one normally. Backpressure on ``o_weights`` stalls the engine and then
+    the input; ``valid`` never waits on ``ready``.
+
+    Raises
+    ------
+    ValueError
+        For a parameter out of range.
+    """
+
+    def __init__(self, G=4, B_max=4, R=4):
+        if G not in LANES:
+            raise ValueError(f"G must be one of {', '.join(map(str, LANES))}, not {G!r}")
+        if B_max not in range(1, 9):
+            raise ValueError(f"B_max must be in 1..8, not {B_max!r}")
+        if R not in range(0, 9):
+            raise ValueError(f"R must be in 0..8, not {R!r}")
+        self._g, self._b_max, self._r_max = G, B_max, R
+        self._window = max(WORD_BITS, 2 + 8 * G)
+        super().__init__({
+            "i_words": In(stream.Signature(data.StructLayout({"data": WORD_BITS, "last": 1}))),
+            "o_weights": Out(stream.Signature(data.StructLayout({
+                "data": 8 * G, "count": range(G + 1), "last": 1, "error": 1}))),
+            "error": Out(1),
+        })
+
+    def _lanes(self, m, bits, k, name):
+        """The G restored int8 weights of the symbol image at the top of ``bits``."""
+        g, win = self._g, self._window
+        out = Signal(8 * g, name=name)
+        with m.Switch(k):
+            for kk in LIMITS["k"]:
+                f = 8 - kk
+                with m.Case(kk):
+                    m.d.comb += out.eq(Cat(*(Cat(Const(0, kk), bits[win - (j + 1) * f:win - j * f])
+                                             for j in range(g))))
+        return out
+
+    def elaborate(self, platform):
+        m = Module()
+        g, win = self._g, self._window
+        log_g = g.bit_length() - 1
+        m.submodules.unpacker = unp = BitUnpacker(WORD_BITS, win, win)
+        wiring.connect(m, wiring.flipped(self.i_words), unp.i)
+        bits, avail, end = unp.o.bits, unp.o.avail, unp.o.end
+        m.submodules.dictionary = mem = memory.Memory(shape=8 * g, depth=1 << self._b_max,
+                                                      init=[])
+        rd, wr = mem.read_port(domain="comb"), mem.write_port()
+
+        k, b, r = Signal(3), Signal(4), Signal(4)
+        n_dict, index = Signal(9), Signal(9)
+        sym_left = Signal(32 - log_g + 1)
+        last_count = Signal(range(g + 1))
+        entry_bits, literal_bits = Signal(range(8 * g + 1)), Signal(range(win + 1))
+        rem = Signal(9)                       # symbols of a run still to emit
+        first = Signal()                      # no symbol of this stream out yet
+        spare = Signal(range(WORD_BITS + 1))  # bits read after the last code
+        bad = Signal()
+        m.d.comb += self.error.eq(bad)
+
+        o = self.o_weights
+        o_free = ~o.valid | o.ready
+        m.d.sync += o.valid.eq(o.valid & ~o.ready)
+
+        def emit(value, count=g, last=0, error=0):
+            m.d.sync += [o.valid.eq(1), o.payload.data.eq(value), o.payload.count.eq(count),
+                         o.payload.last.eq(last), o.payload.error.eq(error)]
+
+        def symbol(value, next_state):
+            """The next symbol: out now, or staged (valid low) for the end check if final."""
+            m.d.sync += [sym_left.eq(sym_left - 1), first.eq(0)]
+            with m.If(sym_left == 1):
+                m.d.sync += [o.payload.data.eq(value), o.payload.count.eq(last_count),
+                             spare.eq(0)]
+                m.next = "CHECK"
+            with m.Else():
+                emit(value)
+                m.next = next_state
+
+        def fail():
+            m.d.sync += bad.eq(1)
+            m.next = "DRAIN"
+
+        def after_prefix(n):
+            """The 8 bits after an n-bit prefix."""
+            return bits[win - n - 8:win - n]
+
+        lit_lanes = self._lanes(m, Mux(r == 0, bits << 1, bits << 2)[:win], k, "literal")
+        m.d.comb += wr.data.eq(self._lanes(m, bits, k, "entry"))
+        hit_idx = Signal(8)
+        run_len = Signal(9)
+        b_shift, r_shift = Signal(4), Signal(4)     # 8 - B, 8 - R
+        m.d.comb += [b_shift.eq(8 - b), r_shift.eq(8 - r),
+                     hit_idx.eq(after_prefix(1) >> b_shift),
+                     run_len.eq((after_prefix(2) >> r_shift) + 1), rd.addr.eq(hit_idx),
+                     wr.addr.eq(index)]
+        is_hit, is_run = bits[win - 1], (r != 0) & (bits[win - 2:] == 0b01)
+        need = Signal(range(win + 1))
+        m.d.comb += need.eq(literal_bits)
+        with m.If(is_hit):
+            m.d.comb += need.eq(1 + b)
+        with m.Elif(is_run):
+            m.d.comb += need.eq(2 + r)
+
+        h1 = bits[win - 32:]
+        h_k, h_g, h_b, h_r = h1[0:3], h1[3:8], h1[8:12], h1[12:16]
+        h_nd, h_ver = h1[16:25], h1[25:32]
+        f = Signal(4)
+        m.d.comb += f.eq(8 - h_k)
+        with m.FSM():
+            with m.State("H0"):
+                with m.If(avail >= WORD_BITS):
+                    n = bits[win - 32:]
+                    m.d.comb += unp.o.take.eq(WORD_BITS)
+                    m.d.sync += [bad.eq(0), first.eq(1), sym_left.eq((n + (g - 1)) >> log_g),
+                                 last_count.eq((n - 1)[:log_g] + 1 if g > 1 else 1)]
+                    with m.If(n == 0):
+                        fail()
+                    with m.Else():
+                        m.next = "H1"
+                with m.Elif(end):
+                    fail()
+            with m.State("H1"):
+                with m.If(avail >= WORD_BITS):
+                    m.d.comb += unp.o.take.eq(WORD_BITS)
+                    m.d.sync += [k.eq(h_k), b.eq(h_b), r.eq(h_r), n_dict.eq(h_nd),
+                                 index.eq(0), entry_bits.eq(g * f),
+                                 literal_bits.eq(g * f + Mux(h_r == 0, 1, 2))]
+                    with m.If((h_ver != 0) | (h_k > LIMITS["k"][-1]) | (h_g != g) | (h_b == 0)
+                              | (h_b > self._b_max) | (h_r > self._r_max)
+                              | (h_nd > (1 << h_b))):
+                        fail()
+                    with m.Elif(h_nd == 0):
+                        m.next = "CODE"
+                    with m.Else():
+                        m.next = "DICT"
+                with m.Elif(end):
+                    fail()
+            with m.State("DICT"):
+                with m.If(avail >= entry_bits):
+                    m.d.comb += [unp.o.take.eq(entry_bits), wr.en.eq(1)]
+                    m.d.sync += index.eq(index + 1)
+                    with m.If(index == n_dict - 1):
+                        m.next = "CODE"
+                with m.Elif(end):
+                    fail()
+            with m.State("CODE"):
+                with m.If(o_free):
+                    with m.If(avail >= need):
+                        m.d.comb += unp.o.take.eq(need)
+                        with m.If(is_hit):
+                            with m.If(hit_idx >= n_dict):
+                                fail()
+                            with m.Else():
+                                symbol(rd.data, "CODE")
+                        with m.Elif(is_run):
+                            with m.If(first | (run_len > sym_left)):
+                                fail()
+                            with m.Else():
+                                m.d.sync += rem.eq(run_len - 1)
+                                symbol(o.payload.data, "CODE")
+                                with m.If((run_len > 1) & (sym_left != 1)):
+                                    m.next = "RUN"
+                        with m.Else():
+                            symbol(lit_lanes, "CODE")
+                    with m.Elif(end):
+                        fail()
+            with m.State("RUN"):
+                with m.If(o_free):
+                    m.d.sync += rem.eq(rem - 1)
+                    symbol(o.payload.data, "CODE")
+                    with m.If((rem > 1) & (sym_left != 1)):
+                        m.next = "RUN"
+            for state, final in (("CHECK", True), ("DRAIN", False)):
+                with m.State(state):         # CHECK: at most 31 zero bits; DRAIN: to `last`
+                    take = Signal(range(win + 1), name=f"{state.lower()}_take")
+                    m.d.comb += take.eq(Mux(avail > win, win, avail))
+                    m.d.comb += unp.o.take.eq(take)
+                    wrong = Const(1)
+                    if final:
+                        wrong = bits.any() | (spare + take >= WORD_BITS)
+                        m.d.sync += spare.eq(spare + take)
+                        with m.If(wrong):
+                            m.d.sync += bad.eq(1)
+                    with m.If(end & (avail == take) & o_free):
+                        with m.If(wrong | bad):
+                            m.d.sync += bad.eq(1)
+                            emit(0, count=0, last=1, error=1)
+                        with m.Else():
+                            m.d.sync += [o.valid.eq(1), o.payload.last.eq(1),
+                                         o.payload.error.eq(0)]
+                        m.d.comb += unp.o.flush.eq(1)
+                        m.next = "H0"
+        return m

@@ -1,0 +1,136 @@
+"""HC-P v0 dictionary codec (golden): quantise, trim, the exact stream layout, malformed input."""
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from golden import dict_codec as dc
+
+
+def trimmed(rng, n, k, sparsity=0.5, repeat=False):
+    w = rng.normal(0, 1, n) * (rng.random(n) > sparsity)
+    if repeat:
+        w = np.repeat(w[:max(1, n // 16)], 16)[:n]
+    return dc.trim(dc.quantise(w)[0], k)
+
+
+def test_quantise_and_trim_follow_the_spec():
+    q, s = dc.quantise(np.array([0.5, -1.0, 0.25, 1.0 / 254]))
+    assert s == 1 / 127 and q.tolist() == [64, -127, 32, 0]          # 0.5 half-even -> 0
+    assert dc.quantise(np.zeros(3))[1] == 1.0
+    assert dc.trim(np.array([127, -127, 5, -5, 3], np.int8), 2).tolist() == [124, -124, 4, -4, 0]
+    with pytest.raises(ValueError, match=re.escape("k must be in 0..6, not 7")):
+        dc.trim(np.zeros(2, np.int8), 7)
+
+
+def test_stream_layout_by_hand():
+    # G=2, k=1: symbols (2,2) (2,2) (2,2) (4,-2) (4,-2) (0,0) -> dictionary [(2,2), (4,-2)]
+    t = np.array([2, 2, 2, 2, 2, 2, 4, -2, 4, -2, 0], np.int8)
+    e = dc.encode(t, k=1, g=2, b=2, r=1)
+    words = [int.from_bytes(e.stream[i:i + 4], "big") for i in range(0, len(e.stream), 4)]
+    assert words[0] == 11
+    assert words[1] == 1 | 2 << 3 | 2 << 8 | 1 << 12 | 2 << 16
+    f = 7                                            # bits per field; entries are t >> 1
+    body = "".join(format(v & 0x7F, "07b") for v in (1, 1, 2, -1))      # the dictionary
+    body += "100" + "011"                            # hit 0, run of 2 (r = 1)
+    body += "101" + "010"                            # hit 1, run of 1 (r = 0)
+    body += "00" + "0" * 2 * f                       # literal (0, 0): the padded last symbol
+    bits = "".join(format(w, "032b") for w in words[2:])
+    assert bits.startswith(body) and set(bits[len(body):]) <= {"0"}
+    assert len(bits) - len(body) < 32 and e.bits == 32 * len(words)
+    assert (e.hits, e.runs, e.run_symbols, e.literals) == (2, 2, 3, 1)
+    out, head = dc.decode(e.stream)
+    assert out.tolist() == t.tolist() and head == e.header
+
+
+def test_dictionary_order_count_then_first_occurrence():
+    syms = np.array([[3], [1], [1], [3], [2], [2], [1], [5]], np.int8)
+    entries, where, _ = dc.dictionary(syms, 1)
+    assert entries.tolist() == [[1], [3]]            # 1 three times; 3 and 2 twice, 3 first
+    assert dc.dictionary(syms, 4)[0].tolist() == [[1], [3], [2]]   # 5 once: never kept
+
+
+def test_runs_are_capped_and_r0_disables_them():
+    t = np.zeros(4 * 40, np.int8)
+    e = dc.encode(t, 0, g=4, b=4, r=3)
+    assert (e.hits, e.runs, e.run_symbols) == (1, 5, 39)            # 8 + 8 + 8 + 8 + 7
+    e0 = dc.encode(t, 0, g=4, b=4, r=0)
+    assert e0.runs == 0 and e0.hits == 40
+    assert dc.decode(e0.stream)[0].tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 1000])
+@pytest.mark.parametrize("g", [1, 2, 4, 8])
+def test_edge_sizes_round_trip(n, g):
+    rng = np.random.default_rng(n * 10 + g)
+    for k in (0, 3, 6):
+        t = trimmed(rng, n, k, repeat=True)
+        assert dc.decode(dc.encode(t, k, g, 4, 4).stream)[0].tolist() == t.tolist()
+
+
+def test_full_dictionary_and_extremes():
+    t = np.array(list(range(-127, 128)) * 2, np.int8)
+    e = dc.encode(t, 0, g=1, b=8, r=8)
+    assert e.header.n_dict == 255 and e.literals == 0
+    assert dc.decode(e.stream)[0].tolist() == t.tolist()
+    e = dc.encode(np.array([-127, 127], np.int8), 0, g=1, b=1, r=0)
+    assert e.header.n_dict == 0 and e.literals == 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 400), st.integers(0, 6), st.sampled_from([1, 2, 3, 4, 8, 16]),
+       st.integers(1, 8), st.integers(0, 8), st.floats(0, 1), st.booleans(), st.integers(0, 99))
+def test_round_trip(n, k, g, b, r, sparsity, repeat, seed):
+    t = trimmed(np.random.default_rng(seed), n, k, sparsity, repeat)
+    e = dc.encode(t, k, g, b, r)
+    out, head = dc.decode(e.stream)
+    assert out.tolist() == t.tolist() and head == e.header
+    assert e.bits == len(e.stream) * 8 and len(e.stream) % 4 == 0
+
+
+def _header(n=4, k=0, g=4, b=4, r=4, n_dict=0, version=0):
+    return dc.Header(n, k, g, b, r, n_dict, version).words()
+
+
+def _stream(words, tail_bits=""):
+    bits = "".join(format(w, "032b") for w in words) + tail_bits
+    bits += "0" * (-len(bits) % 32)
+    return int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+@pytest.mark.parametrize("stream,message", [
+    (b"\0\0\0", "whole 32-bit words, not 3 bytes"),
+    (_stream([4]), "stream ends inside the header"),
+    (_stream(_header(n=0)), "header: N = 0"),
+    (_stream(_header(version=1)), "header: version 1"),
+    (_stream(_header(k=7)), "header: k = 7, allowed 0..6"),
+    (_stream(_header(g=0)), "header: g = 0"),
+    (_stream(_header(b=9)), "header: b = 9"),
+    (_stream(_header(r=9)), "header: r = 9"),
+    (_stream(_header(b=2, n_dict=5)), "n_dict = 5 > 2**B = 4"),
+    (_stream(_header(n_dict=1)), "stream ends inside dictionary entry 0"),
+    (_stream(_header(), "01" + "0000"), "run at bit 64: no symbol before it"),
+    (_stream(_header(), "1" + "0000"), "hit at bit 64: index 0, dictionary has 0"),
+    (_stream(_header(n=8), "00" + "0" * 32 + "01" + "0011"), "run at bit 98: 4 symbols, only 1"),
+    (_stream(_header(n=8), "00" + "0" * 32), "stream ends inside a literal at bit 124"),
+    (_stream(_header(), "00" + "0" * 32 + "1"), "bits after the last code"),
+    (_stream(_header()) + bytes(4 * 3), "bits after the last code"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_malformed_streams_raise(stream, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        dc.decode(stream)
+
+
+def test_encoder_and_engine_limits():
+    with pytest.raises(ValueError, match="multiples of 4"):
+        dc.encode(np.array([1, 2], np.int8), k=2)
+    with pytest.raises(ValueError, match=re.escape("N must be in 1..2**32 - 1, not 0")):
+        dc.encode(np.zeros(0, np.int8), 0)
+    head = dc.Header(8, 0, 4, 6, 4, 0)
+    with pytest.raises(ValueError, match="B = 6 > the engine's B_max = 4"):
+        dc.check_engine(head, 4, 4, 4)
+    with pytest.raises(ValueError, match="G = 4, the engine has 8 lanes"):
+        dc.check_engine(head, 8, 8, 8)
