@@ -29,6 +29,9 @@ BENCHES = {
     "noc-weight-decoder": ("tb.noc_decoder_tb", [{}, {"weight_bits": 8, "len_bits": 4},
                                                  {"weight_bits": 8, "len_bits": 3}],
                            {"raw": 0.97, "runs": 0.97, "mixed": 0.97}, {}),
+    "dict-decoder": ("tb.dict_decoder_tb", [{}, {"G": 8, "B_max": 8, "R": 8},
+                                            {"G": 1, "B_max": 4, "R": 4}],
+                     {"hits": 1.0, "runs": 1.0}, {}),
 }
 SOURCE = ("goals: issues 4 / 5 (8-bit ports, 2048-word transfers) and 8 (one weight per cycle); "
           "authors' RTL: ebpc-format.md section 7")

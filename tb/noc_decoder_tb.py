@@ -14,7 +14,7 @@ from golden.noc_stream import StreamParams, decode, encode
 from hw.noc.weight_decoder import NoCWeightDecoder
 from tb.harness import Harness, throughput_bench
 from tb.runner import params_from_env
-from tb.streamdata import PAUSE_KINDS
+from tb.streamdata import PAUSE_KINDS, mutate, stream_words
 
 warnings.filterwarnings("ignore", message=".*was never elaborated")
 
@@ -38,15 +38,10 @@ def kernels(rng, count, longest=400):
     return out
 
 
-def words(stream):
-    ws = [int.from_bytes(stream[i:i + 4], "big") for i in range(0, len(stream), 4)]
-    return [{"data": v, "last": int(i == len(ws) - 1)} for i, v in enumerate(ws)]
-
-
 async def run(tb, streams):
     """Send the streams; check each output transfer against golden; return the transfers."""
     base = tb.monitors["o_weights"].lasts
-    tb.sources["i_words"].send([d for s in streams for d in words(s)])
+    tb.sources["i_words"].send([d for s in streams for d in stream_words(s)])
     total = sum(len(s) for s in streams) * 8 + 100 * len(streams)
     await tb.wait_for(lambda: tb.monitors["o_weights"].lasts >= base + len(streams),
                       4 * total + 1000, f"{len(streams)} streams")
@@ -98,18 +93,7 @@ async def malformed_fuzz(dut):
     rng = np.random.default_rng(seed)
     streams, flagged = [], 0
     for good in kernels(rng, 30, 120):
-        kind = int(rng.integers(4))
-        s = bytearray(good)
-        if kind == 0 and len(s) > 4:
-            s = s[:4 * int(rng.integers(1, len(s) // 4))]
-        elif kind == 1:
-            i = int(rng.integers(len(s) * 8))
-            s[i // 8] ^= 0x80 >> (i % 8)
-        elif kind == 2:
-            s += bytes(rng.integers(0, 256, 4, dtype=np.uint8))
-        else:
-            s = bytearray(rng.integers(0, 256, 4 * int(rng.integers(1, 5)), dtype=np.uint8))
-        streams += [bytes(s), kernels(rng, 1, 50)[0]]
+        streams += [mutate(rng, good), kernels(rng, 1, 50)[0]]
     got = await run(tb, streams)
     flagged = sum(t[-1]["error"] for t in got[::2])
     dut._log.info("fuzz seed %d: %d of %d bad streams flagged", seed, flagged, len(got) // 2)
@@ -123,7 +107,7 @@ async def reset_mid_stream(dut):
     tb = Harness(dut, COMPONENT, {"o_weights": "random"}, seed)
     await tb.reset()
     rng = np.random.default_rng(seed)
-    tb.sources["i_words"].send(words(kernels(rng, 1, 400)[0]))
+    tb.sources["i_words"].send(stream_words(kernels(rng, 1, 400)[0]))
     await tb.wait_for(lambda: len(tb.monitors["o_weights"].items) >= 20, 2000, "output")
     await tb.reset(3)
     await run(tb, kernels(rng, 4))

@@ -6,7 +6,9 @@ Shared by the cocotb testbenches (``tb/``) and the Amaranth-simulator tests (``t
 import itertools
 import random
 
-__all__ = ["PAUSE_KINDS", "pauses", "Payload", "transfers"]
+import numpy as np
+
+__all__ = ["PAUSE_KINDS", "pauses", "Payload", "transfers", "stream_words", "mutate"]
 
 #: the backpressure / gap patterns every stream test is crossed over
 PAUSE_KINDS = ("none", "periodic", "random")
@@ -62,3 +64,25 @@ def transfers(values, last_of):
             cur = []
     assert not cur, "payloads after the last transfer's last"
     return out
+
+
+def stream_words(stream):
+    """A byte stream as 32-bit input payloads ``{"data", "last"}``, MSB first."""
+    ws = [int.from_bytes(stream[i:i + 4], "big") for i in range(0, len(stream), 4)]
+    return [{"data": v, "last": int(i == len(ws) - 1)} for i, v in enumerate(ws)]
+
+
+def mutate(rng, good):
+    """A malformed variant of the 32-bit-word stream ``good``: cut after a word, one bit
+    flipped, a word of garbage appended, or garbage alone (1-4 words)."""
+    kind = int(rng.integers(4))
+    s = bytearray(good)
+    if kind == 0 and len(s) > 4:
+        return bytes(s[:4 * int(rng.integers(1, len(s) // 4))])
+    if kind == 1:
+        i = int(rng.integers(len(s) * 8))
+        s[i // 8] ^= 0x80 >> (i % 8)
+        return bytes(s)
+    if kind == 2:
+        return bytes(s) + bytes(rng.integers(0, 256, 4, dtype=np.uint8))
+    return bytes(rng.integers(0, 256, 4 * int(rng.integers(1, 5)), dtype=np.uint8))

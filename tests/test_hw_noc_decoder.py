@@ -7,6 +7,7 @@ import pytest
 
 from golden.noc_stream import StreamParams, decode, encode
 from hw.noc.weight_decoder import NoCWeightDecoder
+from tb.streamdata import stream_words
 from tests.simstreams import pauses, simulate, transfers, unpack
 
 
@@ -19,13 +20,8 @@ def kernels(rng, count):
     return out
 
 
-def words(stream):
-    ws = [int.from_bytes(stream[i:i + 4], "big") for i in range(0, len(stream), 4)]
-    return [{"data": v, "last": int(i == len(ws) - 1)} for i, v in enumerate(ws)]
-
-
 def run(dut, streams, pause="none"):
-    (out,), cycles = simulate(dut, [(dut.i_words, [d for s in streams for d in words(s)],
+    (out,), cycles = simulate(dut, [(dut.i_words, [d for s in streams for d in stream_words(s)],
                                      pauses(pause, 1))],
                               [(dut.o_weights, len(streams), pauses(pause, 2))])
     lay = dut.o_weights.payload.shape()

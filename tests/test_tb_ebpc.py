@@ -12,6 +12,8 @@ ENCODER = [{}, {"word_bits": 16, "block_size": 16}, {"bpc_words": 2},
            {"word_bits": 16, "block_size": 8, "bpc_words": 2}, {"block_size": 16}]
 DECODER = [{}, {"word_bits": 16, "block_size": 16}, {"word_bits": 16}, {"block_size": 16}]
 NOC = [{}, {"weight_bits": 8, "len_bits": 3}, {"weight_bits": 12, "len_bits": 8}]
+DICT = [{}, {"G": 1, "B_max": 2, "R": 0}, {"G": 8, "B_max": 8, "R": 8},
+        {"G": 2, "B_max": 6, "R": 2}]
 COMMON = ["edge_cases", "random_backpressure", "long_transfers", "back_to_back",
           "reset_mid_transfer"]
 
@@ -22,6 +24,9 @@ SUITES = ([("ebpc-encoder", "tb.ebpc_encoder_tb", t, ENCODER) for t in COMMON]
           + [("ebpc-roundtrip", "tb.ebpc_roundtrip_tb", t, DECODER[:2])
              for t in ("full_rate", "backpressure")]
           + [("noc-weight-decoder", "tb.noc_decoder_tb", t, NOC)
+             for t in ("random_backpressure", "edge_cases", "malformed_fuzz",
+                       "reset_mid_stream")]
+          + [("dict-decoder", "tb.dict_decoder_tb", t, DICT)
              for t in ("random_backpressure", "edge_cases", "malformed_fuzz",
                        "reset_mid_stream")])
 CASES = [pytest.param(core, module, test, params,

@@ -1,0 +1,164 @@
+"""cocotb tests of ``dict_decoder`` (emitted Verilog, Icarus) against ``golden.dict_codec``.
+Core parameters come in ``DNNPRESS_PARAMS``."""
+
+import os
+import warnings
+import zlib
+
+import cocotb
+import numpy as np
+
+from golden import dict_codec as dc
+from hw.dict.decoder import DictDecoder
+from tb.harness import Harness, throughput_bench
+from tb.runner import params_from_env
+from tb.streamdata import PAUSE_KINDS, mutate, stream_words
+
+warnings.filterwarnings("ignore", message=".*was never elaborated")
+
+PARAMS = params_from_env()
+COMPONENT = DictDecoder(**PARAMS)
+G, B_MAX, R_MAX = COMPONENT._g, COMPONENT._b_max, COMPONENT._r_max
+#: distinct weights, as many as the dictionary holds (255 at most: int8 without -128)
+POOL = np.arange(-127, 128, dtype=np.int8)[:1 << B_MAX]
+
+
+def seed_of(*parts):
+    return zlib.crc32(repr((PARAMS, parts)).encode())
+
+
+def tensor(rng, n, sparsity, k, repeat=0):
+    w = rng.normal(0, 1, n) * (rng.random(n) >= sparsity)
+    if repeat:
+        w = np.repeat(w[:max(1, -(-n // repeat))], repeat)[:n]
+    return dc.trim(dc.quantise(w)[0], k)
+
+
+def streams(rng, count, longest=400):
+    """Random tensors: sparsity 0..0.95, k 0..6, B 1..B_max, R 0..R, some repetitive."""
+    out = []
+    for _ in range(count):
+        k = int(rng.integers(0, 7))
+        t = tensor(rng, int(rng.integers(1, longest + 1)), float(rng.choice([0, .5, .8, .95])),
+                   k, int(rng.choice([0, 0, 3 * G, 40])))
+        out.append(dc.encode(t, k, G, int(rng.integers(1, B_MAX + 1)),
+                             int(rng.integers(0, R_MAX + 1))).stream)
+    return out
+
+
+def lanes(value):
+    return [((value >> 8 * j & 0xFF) ^ 0x80) - 0x80 for j in range(G)]
+
+
+async def run(tb, batch):
+    """Send the streams; check every output transfer against golden; return the transfers."""
+    base = tb.monitors["o_weights"].lasts
+    tb.sources["i_words"].send([d for s in batch for d in stream_words(s)])
+    total = sum(len(s) for s in batch) * 8 + 100 * len(batch)
+    await tb.wait_for(lambda: tb.monitors["o_weights"].lasts >= base + len(batch),
+                      4 * total + 1000, f"{len(batch)} streams")
+    tb.check_protocol()
+    got, rest = tb.words("o_weights")
+    assert not rest
+    got = got[base:]
+    for t, s in enumerate(batch):
+        try:
+            syms, head = dc.decode_symbols(s)
+            dc.check_engine(head, G, B_MAX, R_MAX)
+        except ValueError as exc:
+            assert got[t][-1]["error"] == 1, f"stream {t}: golden says {exc}, no error flag"
+            assert got[t][-1]["count"] == 0
+            continue
+        assert [lanes(d["data"]) for d in got[t]] == syms.tolist(), f"stream {t}"
+        counts = [d["count"] for d in got[t]]
+        assert counts == [G] * (len(syms) - 1) + [head.n - G * (len(syms) - 1)], f"stream {t}"
+        assert not any(d["error"] for d in got[t]), f"stream {t}: error on a good stream"
+    return got
+
+
+@cocotb.test()
+@cocotb.parametrize(i_words=PAUSE_KINDS, o_weights=PAUSE_KINDS)
+async def random_backpressure(dut, i_words, o_weights):
+    """Seeded random tensors of every sparsity, k, B and R, gaps and backpressure crossed."""
+    seed = seed_of("random", i_words, o_weights)
+    tb = Harness(dut, COMPONENT, {"i_words": i_words, "o_weights": o_weights}, seed)
+    await tb.reset()
+    await run(tb, streams(np.random.default_rng(seed), 12, 800))
+
+
+@cocotb.test()
+async def edge_cases(dut):
+    """N = 1, N = G +- 1, N not a multiple of G, all zeros (one hit, runs at the cap), an
+    empty dictionary (all literals), a full dictionary, runs disabled, every k, extremes."""
+    tb = Harness(dut, COMPONENT, {"o_weights": "random"}, seed_of("edge"))
+    await tb.reset()
+    rng = np.random.default_rng(seed_of("edge"))
+    cases = [(np.array([5], np.int8), 0, 1, 0), (np.arange(G + 1, dtype=np.int8), 0, 1, 0),
+             (np.zeros(G * ((1 << R_MAX) * 3 + 2) - 1, np.int8), 0, B_MAX, R_MAX),
+             (np.array([-127, 127, 1, -1] * 7, np.int8), 0, 1, 0)]
+    full = np.repeat(POOL, 2 * G)
+    cases.append((full, 0, B_MAX, 0))
+    cases += [(tensor(rng, 97, 0.5, k, G), k, min(2, B_MAX), min(1, R_MAX)) for k in range(7)]
+    await run(tb, [dc.encode(t, k, G, b, r).stream for t, k, b, r in cases])
+
+
+@cocotb.test()
+async def malformed_fuzz(dut):
+    """Cut-off, flipped, trailing and garbage streams plus headers outside the engine's range,
+    each followed by a good one: error exactly when golden rejects, the next stream right."""
+    seed = seed_of("fuzz")
+    tb = Harness(dut, COMPONENT, {"i_words": "random", "o_weights": "random"}, seed)
+    await tb.reset()
+    rng = np.random.default_rng(seed)
+    cases = int(os.environ.get("DNNPRESS_FUZZ_CASES", "30"))
+    bad = [mutate(rng, good) for good in streams(rng, cases, 120)]
+    for head in (dc.Header(9, 0, G % 8 + 1, 1, 0, 0), dc.Header(9, 0, G, B_MAX + 1, 0, 0),
+                 dc.Header(9, 0, G, 1, R_MAX + 1, 0)):
+        bad.append(b"".join(w.to_bytes(4, "big") for w in head.words()) + bytes(12))
+    batch = [s for b in bad for s in (b, streams(rng, 1, 60)[0])]
+    got = await run(tb, batch)
+    flagged = sum(t[-1]["error"] for t in got[::2])
+    dut._log.info("fuzz seed %d: %d of %d bad streams flagged", seed, flagged, len(bad))
+    assert flagged >= 3
+
+
+@cocotb.test()
+async def reset_mid_stream(dut):
+    """A reset in the middle of a stream; the next streams decode right."""
+    seed = seed_of("reset")
+    tb = Harness(dut, COMPONENT, {"o_weights": "random"}, seed)
+    await tb.reset()
+    rng = np.random.default_rng(seed)
+    tb.sources["i_words"].send(stream_words(dc.encode(tensor(rng, 2000, 0.5, 0), 0, G, 1,
+                                                      0).stream))
+    await tb.wait_for(lambda: len(tb.monitors["o_weights"].items) >= 20, 2000, "output")
+    await tb.reset(3)
+    await run(tb, streams(rng, 4))
+
+
+@cocotb.test(skip="DNNPRESS_BENCH" not in os.environ)
+async def throughput(dut):
+    """Benchmark: symbols/cycle per code class (hits, runs, literals at k = 0 and 4, mixed),
+    all ready; 4096-weight tensors."""
+    n = 4096
+    pool = POOL
+
+    def hits(rng):   # no two neighbours equal: every symbol a dictionary hit
+        idx = (np.arange(n // G) + rng.integers(1, len(pool), n // G).cumsum()) % len(pool)
+        return np.repeat(pool[idx], G), 0
+
+    classes = {
+        "hits": hits,
+        "runs": lambda rng: (np.zeros(n, np.int8), 0),
+        "literals_k0": lambda rng: (rng.integers(-127, 128, n).astype(np.int8), 0),
+        "literals_k4": lambda rng: (dc.trim(rng.integers(-127, 128, n).astype(np.int8), 4), 4),
+        "mixed": lambda rng: (tensor(rng, n, 0.6, 2, int(rng.choice([0, 8]))), 2),
+    }
+
+    async def transfer(tb, kind, rng):
+        t, k = classes[kind](rng)
+        await run(tb, [dc.encode(t, k, G, B_MAX, R_MAX).stream])
+        return -(-t.size // G)
+
+    await throughput_bench(dut, COMPONENT, PARAMS, seed_of, transfer,
+                           os.environ["DNNPRESS_BENCH"], kinds=tuple(classes))
