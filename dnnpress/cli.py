@@ -161,6 +161,64 @@ def cmd_eval_ebpc(args):
     return 0
 
 
+def cmd_dict_encode(args):
+    from golden import dict_codec, dict_file
+
+    arr = _load_npy(args.input)
+    if arr.dtype == np.int8:
+        if (arr == -128).any():
+            raise CLIError("int8 input must lie in -127..127 (symmetric quantisation)")
+        q, scale = arr, 1.0
+    elif arr.dtype.kind == "f":
+        q, scale = dict_codec.quantise(arr)
+    else:
+        raise CLIError(f"input must be float (quantised here) or int8, not {arr.dtype}")
+    e = dict_codec.encode(dict_codec.trim(q, args.k).reshape(-1), args.k, args.G, args.B,
+                          args.R)
+    Path(args.output).write_bytes(dict_file.pack(arr.shape, scale, e.stream))
+    print(f"{args.input}: {arr.size} weights {arr.dtype} -> {args.output}: {e.bits} bits, "
+          f"{e.ratio(8):.3f}x against int8, {e.ratio(32):.3f}x against fp32 (dictionary "
+          f"{e.header.n_dict}, hits {e.hits}, runs {e.runs}, literals {e.literals})")
+    return 0
+
+
+def cmd_dict_decode(args):
+    from golden import dict_file
+
+    shape, scale, values, _ = dict_file.unpack(_read(args.input))
+    out = values.astype(np.float32) * np.float32(scale) if args.dequantise else values
+    np.save(args.output, out)
+    print(f"{args.input}: {values.size} weights -> {args.output} ({out.dtype}, shape {shape})")
+    return 0
+
+
+def cmd_dict_stats(args):
+    from golden import dict_codec
+
+    arr = _load_npy(args.input)
+    if arr.dtype.kind != "f" and arr.dtype != np.int8:
+        raise CLIError(f"input must be float or int8, not {arr.dtype}")
+    q = arr if arr.dtype == np.int8 else dict_codec.quantise(arr)[0]
+    rows = []
+    for k in args.k:
+        t = dict_codec.trim(q, k).reshape(-1)
+        e = dict_codec.encode(t, k, args.G, args.B, args.R)
+        rows.append({"k": k, "G": args.G, "B": args.B, "R": args.R, "bits": e.bits,
+                     "ratio_int8": e.ratio(8), "ratio_fp32": e.ratio(32),
+                     "n_dict": e.header.n_dict, "hits": e.hits, "runs": e.runs,
+                     "run_symbols": e.run_symbols, "literals": e.literals})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{args.input}: {arr.size} weights; G={args.G} B={args.B} R={args.R}")
+    print(f"{'k':>2}{'bits':>10}{'vs int8':>9}{'vs fp32':>9}{'dict':>6}{'hits':>8}{'runs':>7}"
+          f"{'literals':>9}")
+    for r in rows:
+        print(f"{r['k']:>2}{r['bits']:>10}{r['ratio_int8']:>9.3f}{r['ratio_fp32']:>9.3f}"
+              f"{r['n_dict']:>6}{r['hits']:>8}{r['runs']:>7}{r['literals']:>9}")
+    return 0
+
+
 def _numbers(text, what, low, high):
     try:
         values = tuple(float(v) for v in text.split(","))
@@ -273,6 +331,39 @@ def parser():
     e.add_argument("--noc-config", type=Path, help="TOML overriding golden/noc_config.toml")
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.set_defaults(func=cmd_noc_model)
+
+    p = sub.add_parser("dict", help="HC-P dictionary compression of weights (.npy)")
+    dsub = p.add_subparsers(dest="dict_command", required=True)
+
+    def codec_args(e, many_k=False):
+        if many_k:
+            e.add_argument("--k", type=int, nargs="+", default=list(range(7)),
+                           choices=range(7), help="trimmed LSBs (default: 0..6)")
+        else:
+            e.add_argument("--k", type=int, default=0, choices=range(7), help="trimmed LSBs")
+        e.add_argument("--G", type=int, default=4, choices=range(1, 17), metavar="1..16",
+                       help="weights per symbol")
+        e.add_argument("--B", type=int, default=4, choices=range(1, 9), metavar="1..8",
+                       help="dictionary index bits")
+        e.add_argument("--R", type=int, default=4, choices=range(0, 9), metavar="0..8",
+                       help="run field bits (0: no runs)")
+
+    e = dsub.add_parser("encode", help="float (quantised per tensor) or int8 .npy -> .hcp; "
+                        "weights in the array's C order")
+    e.add_argument("input")
+    e.add_argument("-o", "--output", required=True)
+    codec_args(e)
+    e.set_defaults(func=cmd_dict_encode)
+    e = dsub.add_parser("decode", help=".hcp -> int8 .npy of the trimmed weights")
+    e.add_argument("input")
+    e.add_argument("-o", "--output", required=True)
+    e.add_argument("--dequantise", action="store_true", help="write float32 weights instead")
+    e.set_defaults(func=cmd_dict_decode)
+    e = dsub.add_parser("stats", help="bits, ratios and code counts per k")
+    e.add_argument("input")
+    codec_args(e, many_k=True)
+    e.add_argument("--json", action="store_true", help="machine-readable output")
+    e.set_defaults(func=cmd_dict_stats)
 
     p = sub.add_parser("ebpc", help="EBPC golden model on .npy tensors")
     esub = p.add_subparsers(dest="ebpc_command", required=True)

@@ -153,3 +153,36 @@ def test_noc_model_prints_breakdown_and_json(capsys):
 def test_noc_rejects_bad_arguments(capsys, argv, message):
     code, _, err = run(capsys, *argv)
     assert code == 2 and message in err
+
+
+def test_dict_encode_decode_stats(capsys, tmp_path):
+    w = np.random.default_rng(2).normal(0, 1, (16, 3, 3)).astype(np.float32)
+    w[w < 0.3] = 0
+    np.save(tmp_path / "w.npy", w)
+    code, out, _ = run(capsys, "dict", "encode", str(tmp_path / "w.npy"), "-o",
+                       str(tmp_path / "w.hcp"), "--k", "1", "--G", "2")
+    assert code == 0 and "against int8" in out
+    code, _, _ = run(capsys, "dict", "decode", str(tmp_path / "w.hcp"), "-o",
+                     str(tmp_path / "t.npy"))
+    t = np.load(tmp_path / "t.npy")
+    from golden import dict_codec
+    assert code == 0 and t.shape == w.shape
+    assert (t == dict_codec.trim(dict_codec.quantise(w)[0], 1)).all()
+    code, out, _ = run(capsys, "dict", "stats", str(tmp_path / "w.npy"), "--k", "0", "3",
+                       "--json")
+    rows = json.loads(out)
+    assert code == 0 and [r["k"] for r in rows] == [0, 3] and rows[1]["bits"] < rows[0]["bits"]
+
+
+def test_dict_rejects_bad_input(capsys, tmp_path):
+    np.save(tmp_path / "i.npy", np.array([1, 2], np.int32))
+    np.save(tmp_path / "m.npy", np.array([-128, 2], np.int8))
+    (tmp_path / "bad.hcp").write_bytes(b"HCP0\x01" + bytes(8) + bytes(8) + bytes(8))
+    for argv, message in [
+        (["encode", str(tmp_path / "i.npy"), "-o", str(tmp_path / "x")], "float (quantised"),
+        (["encode", str(tmp_path / "m.npy"), "-o", str(tmp_path / "x")], "-127..127"),
+        (["decode", str(tmp_path / "i.npy"), "-o", str(tmp_path / "x")], "not an .hcp file"),
+        (["decode", str(tmp_path / "bad.hcp"), "-o", str(tmp_path / "x")], "header: N = 0"),
+    ]:
+        code, _, err = run(capsys, "dict", *argv)
+        assert code == 2 and message in err, err
