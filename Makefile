@@ -48,6 +48,8 @@ eval: eval-setup          ## every evaluation on real networks (EBPC maps, NoC w
 	$(BIN)/dnnpress eval ebpc --model lenet5
 	$(BIN)/dnnpress eval ebpc --model mobilenetv2 --rtl
 	$(BIN)/dnnpress noc sweep --model lenet5
+	$(BIN)/dnnpress eval dict --model lenet5
+	$(BIN)/dnnpress eval dict --model mobilenetv2
 
 noc-sweep: eval-setup     ## NoC weight compression: accuracy vs latency / energy on LeNet-5
 	$(BIN)/dnnpress noc sweep --model lenet5

@@ -277,6 +277,18 @@ def cmd_noc_sweep(args):
     return 0
 
 
+def cmd_eval_dict(args):
+    from .evaluation import dict_eval, nets
+
+    if args.images is not None and args.images < 1:
+        raise CLIError(f"--images must be at least 1, not {args.images}")
+    try:
+        dict_eval.main(args.model, args.images, args.out, progress=not args.no_progress)
+    except (nets.MissingPackage, FileNotFoundError) as exc:
+        raise CLIError(str(exc)) from None
+    return 0
+
+
 def parser():
     ap = argparse.ArgumentParser(prog="dnnpress", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -310,6 +322,14 @@ def parser():
     e.add_argument("--layers", nargs="+", metavar="LAYER", help="with --rtl: ReLU layers")
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.set_defaults(func=cmd_eval_ebpc)
+    e = vsub.add_parser("dict", help="HC-P dictionary compression of real weights: k, G, B, R "
+                        "sweep, accuracy, zstd baseline")
+    e.add_argument("--model", choices=("lenet5", "mobilenetv2"), default="lenet5")
+    e.add_argument("--images", type=int, help="images to use (default: 10,000 MNIST test "
+                   "images / 20 photos)")
+    e.add_argument("--out", type=Path, help="report folder (default: build/reports)")
+    e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    e.set_defaults(func=cmd_eval_dict)
 
     p = sub.add_parser("noc", help="trend-run weight compression on a NoC accelerator")
     nsub = p.add_subparsers(dest="noc_command", required=True)

@@ -19,6 +19,7 @@
    codes; zero padding to a 32-bit boundary. Every one of these bits counts in the ratio.
 """
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,8 @@ import numpy as np
 from .bitstream import BitReader, pack_codes
 
 __all__ = ["Header", "Encoded", "LIMITS", "quantise", "trim", "load_order", "symbols",
-           "dictionary", "encode", "decode", "decode_symbols", "check_engine"]
+           "dictionary", "encode", "decode", "decode_symbols", "check_engine",
+           "huffman_lengths"]
 
 WORD_BITS = 32
 #: the ranges the format allows (the header fields' widths allow more)
@@ -69,9 +71,36 @@ class Encoded:
     runs: int
     run_symbols: int
     literals: int
+    literal_lanes: np.ndarray
 
     def ratio(self, baseline_bits_per_weight=8):
         return self.header.n * baseline_bits_per_weight / self.bits
+
+    def huffman_literal_bits(self):
+        """Stream bits if literal lanes were Huffman coded with a per-layer table (4-bit code
+        lengths for the 2**F values) instead of F bits each: a format change we measure, not
+        implement (docs/dict-decoder.md). Padding is counted as if it were the same."""
+        h = self.header
+        hist = np.bincount(self.literal_lanes & ((1 << h.f) - 1), minlength=1 << h.f)
+        coded = int((hist * huffman_lengths(hist)).sum()) + 4 * (1 << h.f)
+        return self.bits - self.literals * h.g * h.f + coded
+
+
+def huffman_lengths(counts):
+    """Huffman code lengths of symbols with ``counts`` (0 for symbols never seen; a lone
+    symbol gets 1 bit)."""
+    counts = np.asarray(counts)
+    lengths = np.zeros(counts.size, np.int64)
+    live = [(int(c), i, [i]) for i, c in enumerate(counts) if c > 0]
+    if len(live) == 1:
+        lengths[live[0][2]] = 1
+    heapq.heapify(live)
+    while len(live) > 1:
+        c1, i1, s1 = heapq.heappop(live)
+        c2, i2, s2 = heapq.heappop(live)
+        lengths[s1 + s2] += 1
+        heapq.heappush(live, (c1 + c2, min(i1, i2), s1 + s2))
+    return lengths
 
 
 def _check(name, value):
@@ -179,7 +208,8 @@ def encode(t, k, g=4, b=4, r=4):
     all_lengths = np.concatenate([[32, 32], np.full(dict_vals.size, f), lengths.reshape(-1)])
     stream = pack_codes(all_values, all_lengths, word_bits=WORD_BITS)
     return Encoded(stream, len(stream) * 8, head, entries, int(is_hit.sum()),
-                   int(is_run.sum()), int(run_len[is_run].sum()), int(is_lit.sum()))
+                   int(is_run.sum()), int(run_len[is_run].sum()), int(is_lit.sum()),
+                   (syms[starts[seg[is_lit]]].astype(np.int64) >> k).reshape(-1))
 
 
 def _read_header(bits):
