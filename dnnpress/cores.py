@@ -70,6 +70,21 @@ CORES = {c.name: c for c in (
           Param("B_max", 4, tuple(range(1, 9)), "dictionary of up to 2**B_max symbols"),
           Param("R", 4, tuple(range(0, 9)), "widest run field accepted (0: no runs)")),
          "HC-P dictionary decoder: 32-bit stream in, G int8 weights per cycle out"),
+    Core("cluster-cache", "cluster_cache", "hw.cluster.cache:ClusterIndexCache",
+         (Param("line_bytes", 16, (4, 8, 16, 32), "bytes per line (entries per line)"),
+          Param("ways", 4, (1, 2, 4, 8), "associativity"),
+          Param("sets", 16, tuple(1 << i for i in range(9)), "sets (power of two)"),
+          Param("addr_width", 16, tuple(range(8, 33)), "line-address width"),
+          Param("policy", 0, (0, 1, 2), "0 importance-pinned with bypass, 1 LRU, "
+                                        "2 evict-least-important"),
+          Param("group_bits", 2, (1, 2, 3), "importance-group width")),
+         "Cluster-index cache: line requests in, lines out, backing-memory port"),
+    Core("cluster-entry-decoder", "cluster_entry_decoder",
+         "hw.cluster.entry_decoder:ClusterEntryDecoder",
+         (Param("line_bytes", 16, (4, 8, 16, 32), "entries per input line"),
+          Param("position_bits", 16, tuple(range(8, 25)), "weight-position width"),
+          Param("group_bits", 2, (1, 2, 3), "importance-group width")),
+         "Cluster entry decoder + centroid lookup: lines in, {position, value} out"),
 )}
 
 

@@ -14,6 +14,8 @@ DECODER = [{}, {"word_bits": 16, "block_size": 16}, {"word_bits": 16}, {"block_s
 NOC = [{}, {"weight_bits": 8, "len_bits": 3}, {"weight_bits": 12, "len_bits": 8}]
 DICT = [{}, {"G": 1, "B_max": 2, "R": 0}, {"G": 8, "B_max": 8, "R": 8},
         {"G": 2, "B_max": 6, "R": 2}]
+CACHE = [{"sets": 4, "policy": 0}, {"sets": 4, "policy": 1}, {"sets": 4, "policy": 2},
+         {"sets": 2, "ways": 1, "line_bytes": 8}, {"sets": 1, "ways": 8, "policy": 1}]
 COMMON = ["edge_cases", "random_backpressure", "long_transfers", "back_to_back",
           "reset_mid_transfer"]
 
@@ -28,7 +30,9 @@ SUITES = ([("ebpc-encoder", "tb.ebpc_encoder_tb", t, ENCODER) for t in COMMON]
                        "reset_mid_stream")]
           + [("dict-decoder", "tb.dict_decoder_tb", t, DICT)
              for t in ("random_backpressure", "edge_cases", "malformed_fuzz",
-                       "reset_mid_stream")])
+                       "reset_mid_stream")]
+          + [("cluster-cache", "tb.cluster_cache_tb", t, CACHE)
+             for t in ("trace_backpressure", "long_latency_and_flush", "reset_between_traces")])
 CASES = [pytest.param(core, module, test, params,
                       id=f"{core}-{test}-" + (",".join(f"{k}={v}" for k, v in params.items())
                                               or "defaults"))

@@ -1,0 +1,219 @@
+"""Cluster-index cache: a read-only set-associative cache of entry lines, tagged by group."""
+
+from amaranth.hdl import Array, Module, Mux, Signal
+from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden.cluster_cache import POLICIES
+
+from . import check_params
+
+__all__ = ["ClusterIndexCache"]
+
+COUNTER_BITS = 32
+
+
+class ClusterIndexCache(wiring.Component):
+    """The cache of :class:`golden.cluster_cache.CacheModel`, hit for hit.
+
+    Parameters
+    ----------
+    line_bytes : int
+        4, 8, 16 or 32.
+    ways : int
+        1, 2, 4 or 8.
+    sets : int
+        A power of two, 1..256.
+    addr_width : int
+        8..32: width of line addresses.
+    policy : int
+        0 ``pinned`` (importance-pinned with bypass), 1 ``lru``, 2 ``least-important``.
+    group_bits : int
+        1..3: width of the importance group.
+
+    Members
+    -------
+    i_req : In(stream.Signature(StructLayout({"addr": addr_width, "group": group_bits,
+                                              "last": 1})))
+    o_resp : Out(stream.Signature(StructLayout({"data": 8 * line_bytes, "hit": 1, "last": 1})))
+        One response per request, in order; ``data`` byte 0 in the top bits; ``last`` copied.
+    o_mem_req : Out(stream.Signature(StructLayout({"addr": addr_width})))
+    i_mem_resp : In(stream.Signature(StructLayout({"data": 8 * line_bytes})))
+        The backing memory: one response per request, any latency.
+    flush : In(1)
+        Invalidates every line (taken between requests).
+    hits, misses, bypasses, memory_bytes : Out(32)
+        Counters since reset.
+
+    One request at a time. A hit answers 3 cycles after the request is taken (tag compare,
+    data memory read, output register): a new request every 3 cycles with ``o_resp`` ready. A
+    miss or a bypass asks the memory in the cycle after the compare and answers the cycle after
+    the memory's response. Backpressure: ``i_req`` is taken only when the previous response
+    has gone; ``o_resp`` and ``o_mem_req`` hold until taken.
+    """
+
+    def __init__(self, line_bytes=16, ways=4, sets=16, addr_width=16, policy=0, group_bits=2):
+        check_params(line_bytes=(line_bytes, (4, 8, 16, 32)), ways=(ways, (1, 2, 4, 8)),
+                     sets=(sets, tuple(1 << i for i in range(9))),
+                     addr_width=(addr_width, range(8, 33)),
+                     policy=(policy, range(len(POLICIES))), group_bits=(group_bits, (1, 2, 3)))
+        if sets > 1 << addr_width:
+            raise ValueError(f"sets ({sets}) must not exceed 2**addr_width")
+        self.line_bytes, self.ways, self.sets = line_bytes, ways, sets
+        self.addr_width, self.policy, self.group_bits = addr_width, policy, group_bits
+        line = 8 * line_bytes
+        super().__init__({
+            "i_req": In(stream.Signature(data.StructLayout({
+                "addr": addr_width, "group": group_bits, "last": 1}))),
+            "o_resp": Out(stream.Signature(data.StructLayout({
+                "data": line, "hit": 1, "last": 1}))),
+            "o_mem_req": Out(stream.Signature(data.StructLayout({"addr": addr_width}))),
+            "i_mem_resp": In(stream.Signature(data.StructLayout({"data": line}))),
+            "flush": In(1),
+            "hits": Out(COUNTER_BITS), "misses": Out(COUNTER_BITS),
+            "bypasses": Out(COUNTER_BITS), "memory_bytes": Out(COUNTER_BITS),
+        })
+
+    @property
+    def storage_bits(self):
+        """Data bits and tag-side bits (valid, tag, group, LRU age) of the cache."""
+        set_bits = (self.sets - 1).bit_length()
+        age_bits = (self.ways - 1).bit_length()
+        per_way = 1 + (self.addr_width - set_bits) + self.group_bits + age_bits
+        return self.sets * self.ways * 8 * self.line_bytes, self.sets * self.ways * per_way
+
+    def elaborate(self, platform):
+        m = Module()
+        n_ways, n_sets = self.ways, self.sets
+        set_bits = (n_sets - 1).bit_length()
+        tag_bits = self.addr_width - set_bits
+        age_bits = max(1, (n_ways - 1).bit_length())
+        way_bits = max(1, (n_ways - 1).bit_length())
+        entries = n_sets * n_ways
+
+        m.submodules.lines = mem = memory.Memory(shape=8 * self.line_bytes, depth=entries,
+                                                 init=[])
+        rd, wr = mem.read_port(), mem.write_port()
+
+        valid = Array(Signal(name=f"valid{i}") for i in range(entries))
+        tag = Array(Signal(tag_bits, name=f"tag{i}") for i in range(entries))
+        group = Array(Signal(self.group_bits, name=f"group{i}") for i in range(entries))
+        age = Array(Signal(age_bits, name=f"age{i}", init=i % n_ways) for i in range(entries))
+
+        addr = Signal(self.addr_width)
+        req_group = Signal(self.group_bits)
+        req_last = Signal()
+        set_idx = Signal(max(1, set_bits))
+        m.d.comb += set_idx.eq(addr[:set_bits] if set_bits else 0)
+        req_tag = addr[set_bits:]
+
+        def slot(w):
+            return set_idx * n_ways + w if n_ways > 1 else set_idx
+
+        hit_any = Signal()
+        hit_way = Signal(way_bits)
+        for w in reversed(range(n_ways)):       # the lowest matching way wins
+            with m.If(valid[slot(w)] & (tag[slot(w)] == req_tag)):
+                m.d.comb += [hit_any.eq(1), hit_way.eq(w)]
+
+        # the victim of a miss: an invalid way, else by policy; `allocate` low = bypass
+        victim = Signal(way_bits)
+        allocate = Signal()
+        invalid_any = Signal()
+        for w in reversed(range(n_ways)):
+            with m.If(~valid[slot(w)]):
+                m.d.comb += [invalid_any.eq(1), victim.eq(w)]
+        worst = Signal(self.group_bits)           # the least important group in the set
+        running = group[slot(0)]
+        for w in range(1, n_ways):
+            running = Mux(group[slot(w)] > running, group[slot(w)], running)
+        m.d.comb += worst.eq(running)
+        with m.If(invalid_any):
+            m.d.comb += allocate.eq(1)
+        policy = POLICIES[self.policy]
+        with m.Else():
+            if policy == "lru":
+                for w in range(n_ways):
+                    with m.If(age[slot(w)] == n_ways - 1):
+                        m.d.comb += victim.eq(w)
+                m.d.comb += allocate.eq(1)
+            else:
+                for w in reversed(range(n_ways)):
+                    with m.If(group[slot(w)] == worst):
+                        m.d.comb += victim.eq(w)
+                m.d.comb += allocate.eq(1 if policy == "least-important"
+                                        else worst > req_group)
+
+        def touch(w):
+            """Make way ``w`` of the current set the most recently used."""
+            old = Signal(age_bits, name="touch_old")
+            m.d.comb += old.eq(age[slot(w)])
+            for v in range(n_ways):
+                with m.If(age[slot(v)] < old):
+                    m.d.sync += age[slot(v)].eq(age[slot(v)] + 1)
+            m.d.sync += age[slot(w)].eq(0)
+
+        counts = {name: getattr(self, name) for name in ("hits", "misses", "bypasses",
+                                                          "memory_bytes")}
+        regs = {name: Signal(COUNTER_BITS, name=f"{name}_count") for name in counts}
+        for name, port in counts.items():
+            m.d.comb += port.eq(regs[name])
+
+        way = Signal(way_bits)
+        keep = Signal()
+        resp = self.o_resp
+        m.d.comb += [rd.addr.eq(slot(way)), wr.addr.eq(slot(way)),
+                     wr.data.eq(self.i_mem_resp.payload.data),
+                     self.o_mem_req.payload.addr.eq(addr)]
+
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(self.flush):
+                    for i in range(entries):
+                        m.d.sync += [valid[i].eq(0), age[i].eq(i % n_ways)]
+                with m.Else():
+                    m.d.comb += self.i_req.ready.eq(1)
+                    with m.If(self.i_req.valid):
+                        p = self.i_req.payload
+                        m.d.sync += [addr.eq(p.addr), req_group.eq(p.group), req_last.eq(p.last)]
+                        m.next = "LOOKUP"
+            with m.State("LOOKUP"):
+                with m.If(hit_any):
+                    m.d.sync += [way.eq(hit_way), regs["hits"].eq(regs["hits"] + 1)]
+                    touch(hit_way)
+                    m.next = "READ"
+                with m.Else():
+                    m.d.sync += [way.eq(victim), keep.eq(allocate)]
+                    m.next = "MEM_REQ"
+            with m.State("READ"):                  # the data memory answers next cycle
+                m.next = "HIT"
+            with m.State("HIT"):
+                m.d.sync += [resp.valid.eq(1), resp.payload.data.eq(rd.data),
+                             resp.payload.hit.eq(1), resp.payload.last.eq(req_last)]
+                m.next = "RESPOND"
+            with m.State("MEM_REQ"):
+                m.d.comb += self.o_mem_req.valid.eq(1)
+                with m.If(self.o_mem_req.ready):
+                    m.next = "MEM_WAIT"
+            with m.State("MEM_WAIT"):
+                m.d.comb += self.i_mem_resp.ready.eq(1)
+                with m.If(self.i_mem_resp.valid):
+                    m.d.sync += [resp.valid.eq(1),
+                                 resp.payload.data.eq(self.i_mem_resp.payload.data),
+                                 resp.payload.hit.eq(0), resp.payload.last.eq(req_last),
+                                 regs["memory_bytes"].eq(regs["memory_bytes"]
+                                                         + self.line_bytes)]
+                    with m.If(keep):
+                        m.d.comb += wr.en.eq(1)
+                        m.d.sync += [valid[slot(way)].eq(1), tag[slot(way)].eq(req_tag),
+                                     group[slot(way)].eq(req_group),
+                                     regs["misses"].eq(regs["misses"] + 1)]
+                        touch(way)
+                    with m.Else():
+                        m.d.sync += regs["bypasses"].eq(regs["bypasses"] + 1)
+                    m.next = "RESPOND"
+            with m.State("RESPOND"):
+                with m.If(resp.ready):
+                    m.d.sync += resp.valid.eq(0)
+                    m.next = "IDLE"
+        return m

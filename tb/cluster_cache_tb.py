@@ -1,0 +1,146 @@
+"""cocotb tests of ``cluster_cache`` (emitted Verilog, Icarus): the golden line-access trace of
+iterative inference replayed access by access against :class:`golden.cluster_cache.CacheModel`,
+with a backing memory of random latency. Core parameters come in ``DNNPRESS_PARAMS``."""
+
+import random
+import warnings
+import zlib
+
+import cocotb
+import numpy as np
+from cocotb.triggers import RisingEdge
+
+from golden import cluster, cluster_blocks, cluster_trace
+from golden.cluster_cache import HIT, POLICIES, CacheModel
+from hw.cluster.cache import ClusterIndexCache
+from tb.harness import Harness
+from tb.runner import params_from_env
+from tb.streamdata import PAUSE_KINDS
+
+warnings.filterwarnings("ignore", message=".*was never elaborated")
+
+PARAMS = params_from_env()
+COMPONENT = ClusterIndexCache(**PARAMS)
+C = COMPONENT
+POLICY = POLICIES[C.policy]
+
+
+def seed_of(*parts):
+    return zlib.crc32(repr((PARAMS, parts)).encode())
+
+
+def network(rng, sizes=(150, 1200, 1600)):
+    """Clustered layers of random weights and their memory layout."""
+    layers = [cluster.cluster_layer(rng.normal(0, 1, n)) for n in sizes]
+    return layers, cluster_blocks.layout(layers, C.line_bytes)
+
+
+def lines_of(mem):
+    lb = C.line_bytes
+    return [int.from_bytes(mem[i:i + lb], "big") for i in range(0, len(mem), lb)]
+
+
+async def memory(tb, image, rng, latency):
+    """The backing memory: answers every request in order after 0..``latency`` cycles."""
+    served = 0
+    while True:
+        await RisingEdge(tb.dut.clk)
+        reqs = tb.monitors["o_mem_req"].items
+        while served < len(reqs):
+            addr = reqs[served][1]["addr"]
+            for _ in range(rng.randint(0, latency)):
+                await RisingEdge(tb.dut.clk)
+            tb.sources["i_mem_resp"].send([{"data": image[addr]}])
+            served += 1
+
+
+async def replay(tb, trace, image, model, flush_at=()):
+    """Send ``trace`` (flushing before the accesses in ``flush_at``); check every response's hit
+    flag and data against ``model`` and the image, then the counters."""
+    want, base = [], len(tb.monitors["o_resp"].items)
+    chunks = np.split(np.arange(len(trace)), sorted(flush_at))
+    for n, chunk in enumerate(chunks):
+        if n:
+            await tb.wait_for(lambda: len(tb.monitors["o_resp"].items) == base + len(want),
+                              100 * len(want) + 5000, "responses before the flush")
+            tb.dut.flush.value = 1
+            await RisingEdge(tb.dut.clk)
+            tb.dut.flush.value = 0
+            model.flush()
+        reqs = []
+        for i in chunk:
+            line, group, _ = trace[i]
+            want.append((model.access(line, group) == HIT, image[line]))
+            reqs.append({"addr": line, "group": group, "last": int(i == len(trace) - 1)})
+        tb.sources["i_req"].send(reqs)
+    await tb.wait_for(lambda: len(tb.monitors["o_resp"].items) >= base + len(want),
+                      60 * len(want) + 5000, f"{len(want)} responses")
+    tb.check_protocol()
+    got = [d for _, d in tb.monitors["o_resp"].items[base:]]
+    for i, (d, (hit, data)) in enumerate(zip(got, want)):
+        assert d["hit"] == hit, f"access {i} (line {trace[i][0]}, group {trace[i][1]}): " \
+                                f"hit {d['hit']}, golden {hit}"
+        assert d["data"] == data, f"access {i}: wrong line data"
+    c = model.counters
+    dut = tb.dut
+    assert (int(dut.hits.value), int(dut.misses.value), int(dut.bypasses.value),
+            int(dut.memory_bytes.value)) == (c.hits, c.misses, c.bypasses, c.memory_bytes)
+    return c
+
+
+def start(dut, pause, seed, latency):
+    tb = Harness(dut, COMPONENT, pause, seed)
+    dut.flush.value = 0
+    return tb
+
+
+async def run_trace(dut, pause, seed, latency, inputs=4, flush_at=()):
+    rng = np.random.default_rng(seed)
+    tb = start(dut, pause, seed, latency)
+    await tb.reset()
+    layers, lay = network(rng)
+    image = lines_of(lay.memory)
+    cocotb.start_soon(memory(tb, image, random.Random(seed), latency))
+    trace = cluster_trace.accesses(lay, len(layers), rng.integers(1, 5, inputs))
+    model = CacheModel(C.sets, C.ways, C.line_bytes, POLICY)
+    c = await replay(tb, trace, image, model, flush_at)
+    dut._log.info("%s: %d accesses, %d hits, %d misses, %d bypasses", POLICY, len(trace),
+                  c.hits, c.misses, c.bypasses)
+    return c
+
+
+@cocotb.test()
+@cocotb.parametrize(i_req=PAUSE_KINDS, o_resp=PAUSE_KINDS)
+async def trace_backpressure(dut, i_req, o_resp):
+    """The golden trace of 4 inputs, random memory latency 0..12 and random memory ports, with
+    request gaps and response backpressure crossed."""
+    seed = seed_of("trace", i_req, o_resp)
+    await run_trace(dut, {"i_req": i_req, "o_resp": o_resp, "o_mem_req": "random",
+                          "i_mem_resp": "random"}, seed, 12)
+
+
+@cocotb.test()
+async def long_latency_and_flush(dut):
+    """A backing memory of up to 60 cycles and two flushes in the middle of the trace."""
+    seed = seed_of("flush")
+    c = await run_trace(dut, {"o_resp": "random"}, seed, 60, inputs=3, flush_at=(400, 900))
+    assert c.misses > 0
+
+
+@cocotb.test()
+async def reset_between_traces(dut):
+    """A reset mid-trace clears the cache; a new trace replays exactly from a cold cache."""
+    seed = seed_of("reset")
+    rng = np.random.default_rng(seed)
+    tb = start(dut, {}, seed, 5)
+    await tb.reset()
+    layers, lay = network(rng, (300, 600))
+    image = lines_of(lay.memory)
+    mem = cocotb.start_soon(memory(tb, image, random.Random(seed), 5))
+    trace = cluster_trace.accesses(lay, len(layers), [4, 4])
+    tb.sources["i_req"].send([{"addr": a, "group": g, "last": 0} for a, g, _ in trace[:200]])
+    await tb.wait_for(lambda: len(tb.monitors["o_resp"].items) >= 50, 20000, "responses")
+    mem.cancel()                   # the memory forgets what was asked before the reset
+    await tb.reset(3)
+    cocotb.start_soon(memory(tb, image, random.Random(seed + 1), 5))
+    await replay(tb, trace, image, CacheModel(C.sets, C.ways, C.line_bytes, POLICY))
