@@ -32,6 +32,8 @@ BENCHES = {
     "dict-decoder": ("tb.dict_decoder_tb", [{}, {"G": 8, "B_max": 8, "R": 8},
                                             {"G": 1, "B_max": 4, "R": 4}],
                      {"hits": 1.0, "runs": 1.0}, {}),
+    "cluster-entry-decoder": ("tb.cluster_entry_tb", [{}, {"line_bytes": 4}],
+                              {"dense": 1.0}, {}),
 }
 SOURCE = ("goals: issues 4 / 5 (8-bit ports, 2048-word transfers) and 8 (one weight per cycle); "
           "authors' RTL: ebpc-format.md section 7")

@@ -32,7 +32,9 @@ SUITES = ([("ebpc-encoder", "tb.ebpc_encoder_tb", t, ENCODER) for t in COMMON]
              for t in ("random_backpressure", "edge_cases", "malformed_fuzz",
                        "reset_mid_stream")]
           + [("cluster-cache", "tb.cluster_cache_tb", t, CACHE)
-             for t in ("trace_backpressure", "long_latency_and_flush", "reset_between_traces")])
+             for t in ("trace_backpressure", "long_latency_and_flush", "reset_between_traces")]
+          + [("cluster-entry-decoder", "tb.cluster_entry_tb", t, [{}, {"line_bytes": 4}])
+             for t in ("blocks_backpressure", "dense_masked_weights")])
 CASES = [pytest.param(core, module, test, params,
                       id=f"{core}-{test}-" + (",".join(f"{k}={v}" for k, v in params.items())
                                               or "defaults"))

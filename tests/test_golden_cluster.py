@@ -1,0 +1,98 @@
+"""Cluster-index cache golden models: clustering, entry blocks, cache policies, trace."""
+
+import re
+
+import numpy as np
+import pytest
+
+from golden import cluster, cluster_blocks, cluster_trace
+from golden.cluster_cache import BYPASS, HIT, MISS, CacheModel
+
+
+def test_kmeans_is_deterministic_and_ranked():
+    w = np.random.default_rng(0).normal(0, 1, 3000)
+    a, b = cluster.cluster_layer(w), cluster.cluster_layer(w.copy())
+    assert (a.cidx == b.cidx).all() and (a.centroids == b.centroids).all()
+    assert (np.diff(np.abs(a.centroids)) <= 0).all()               # cidx 0 most important
+    assert (np.diff(a.group_of) >= 0).all() and a.group_of[-1] == 3
+    counts = np.bincount(a.group(), minlength=4)
+    assert counts.min() > 3000 / 4 * 0.4                           # balanced by count
+    c, labels = cluster.kmeans_1d([0, 0.1, 10, 10.1], 2)
+    assert c.tolist() == pytest.approx([0.05, 10.05]) and labels.tolist() == [0, 0, 1, 1]
+
+
+def test_masked_weights_and_stopping_rule():
+    layer = cluster.cluster_layer(np.linspace(-1, 1, 40))
+    assert (cluster.masked(layer, 0) == 0).all()
+    full = cluster.masked(layer, 4)
+    assert np.abs(full - np.linspace(-1, 1, 40)).max() < 0.1
+    logits = np.array([[[3, 0], [0, 0.1]], [[9, 0], [0, 5]]])      # rounds x inputs x classes
+    assert cluster.stop_iteration(logits, 0.9).tolist() == [1, 2]
+    assert cluster.stop_iteration(logits, 2.0, "margin").tolist() == [1, 2]
+    with pytest.raises(ValueError, match="rule must be softmax or margin"):
+        cluster.stop_iteration(logits, 0.9, "vote")
+
+
+@pytest.mark.parametrize("gap", [0, 14, 15, 16, 17, 31, 32, 33, 100])
+def test_block_gaps_and_pads(gap):
+    cidx = np.zeros(gap + 3, np.int64)
+    cidx[0] = cidx[gap + 1] = 2
+    group_of = np.array([1, 1, 0] + [1] * 12)
+    block = cluster_blocks.encode_block(cidx, group_of, 0)
+    e = np.frombuffer(block, np.uint8)
+    assert len(block) % 16 == 0 and e[0] == 0x02
+    pads = gap // 16
+    assert (e[1:1 + pads] == cluster_blocks.PAD).all()
+    assert e[1 + pads] == (gap % 16) << 4 | 2
+    pos, ci = cluster_blocks.decode_block(block, cidx.size)
+    assert pos.tolist() == [0, gap + 1] and ci.tolist() == [2, 2]
+
+
+def test_block_round_trip_and_errors():
+    layer = cluster.cluster_layer(np.random.default_rng(1).normal(0, 1, (5, 5, 6, 16)))
+    seen = np.zeros(layer.cidx.size, bool)
+    for g in range(4):
+        pos, ci = cluster_blocks.decode_block(
+            cluster_blocks.encode_block(layer.cidx, layer.group_of, g), layer.cidx.size)
+        assert (ci == layer.cidx.reshape(-1)[pos]).all() and not seen[pos].any()
+        seen[pos] = True
+    assert seen.all()
+    with pytest.raises(ValueError, match=re.escape("cidx must be below 15 (15 is PAD)")):
+        cluster_blocks.encode_block(np.array([15]), np.zeros(16, int), 0)
+    with pytest.raises(ValueError, match="past the layer's 3 weights"):
+        cluster_blocks.decode_block(bytes([0x30]), 3)
+
+
+def test_policies_on_a_hand_made_trace():
+    # one set, two ways; lines 0 and 1 of group 0, line 2 of group 3, line 3 of group 1
+    trace = [(0, 0), (2, 3), (1, 0), (3, 1), (0, 0), (2, 3), (3, 1)]
+    want = {"pinned": [MISS, MISS, MISS, BYPASS, HIT, BYPASS, BYPASS],
+            "lru": [MISS, MISS, MISS, MISS, MISS, MISS, MISS],
+            "least-important": [MISS, MISS, MISS, MISS, MISS, MISS, MISS]}
+    for policy, outcomes in want.items():
+        c = CacheModel(1, 2, 16, policy)
+        assert [c.access(a, g) for a, g in trace] == outcomes, policy
+    c = CacheModel(1, 2, 16, "least-important")
+    assert [c.access(a, g) for a, g in [(0, 0), (1, 2), (2, 1), (1, 2)]] == [MISS, MISS, MISS,
+                                                                             MISS]
+    c = CacheModel(1, 2, 16, "lru")
+    assert [c.access(a, g) for a, g in [(0, 0), (1, 0), (0, 0), (2, 0), (0, 0)]] == \
+        [MISS, MISS, HIT, MISS, HIT]                                   # 1 was least recent
+    assert c.counters.memory_bytes == 3 * 16
+    c.flush()
+    assert c.access(0, 0) == MISS
+    with pytest.raises(ValueError, match="policy must be one of pinned, lru, least-important"):
+        CacheModel(1, 2, 16, "fifo")
+    with pytest.raises(ValueError, match="sets must be a power of two"):
+        CacheModel(3, 2)
+
+
+def test_trace_refetches_earlier_groups():
+    layers = [cluster.cluster_layer(np.random.default_rng(2).normal(0, 1, 300))]
+    lay = cluster_blocks.layout(layers)
+    trace = cluster_trace.accesses(lay, 1, [2])
+    groups = [g for _, g, _ in trace]
+    n0 = len(lay.lines(0, 0))
+    assert groups[:n0] == [0] * n0 and groups[n0:2 * n0] == [0] * n0   # round 2 re-fetches 0
+    outcomes, counters = cluster_trace.replay(trace, 64, 4)
+    assert outcomes[n0:2 * n0] == [HIT] * n0 and counters.hits == n0
