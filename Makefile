@@ -50,6 +50,7 @@ eval: eval-setup          ## every evaluation on real networks (EBPC maps, NoC w
 	$(BIN)/dnnpress noc sweep --model lenet5
 	$(BIN)/dnnpress eval dict --model lenet5
 	$(BIN)/dnnpress eval dict --model mobilenetv2
+	$(BIN)/dnnpress eval cache
 
 noc-sweep: eval-setup     ## NoC weight compression: accuracy vs latency / energy on LeNet-5
 	$(BIN)/dnnpress noc sweep --model lenet5

@@ -289,6 +289,20 @@ def cmd_eval_dict(args):
     return 0
 
 
+def cmd_eval_cache(args):
+    from .evaluation import cache_eval, nets
+
+    if not 1 <= args.trace_images <= 10000:
+        raise CLIError(f"--trace-images must lie in 1..10000, not {args.trace_images}")
+    if not 0 < args.tau < 1:
+        raise CLIError(f"--tau must lie in (0, 1), not {args.tau}")
+    try:
+        cache_eval.main(10000, args.trace_images, args.tau, args.out, not args.no_progress)
+    except (nets.MissingPackage, FileNotFoundError) as exc:
+        raise CLIError(str(exc)) from None
+    return 0
+
+
 def parser():
     ap = argparse.ArgumentParser(prog="dnnpress", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -330,6 +344,15 @@ def parser():
     e.add_argument("--out", type=Path, help="report folder (default: build/reports)")
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.set_defaults(func=cmd_eval_dict)
+    e = vsub.add_parser("cache", help="cluster-index cache for iterative LeNet-5: accuracy per "
+                        "tau, hit rate, energy and cycle proxies per size and policy")
+    e.add_argument("--tau", type=float, default=0.9, help="stopping threshold for the "
+                   "memory-side replay (default 0.9)")
+    e.add_argument("--trace-images", type=int, default=500, help="images whose accesses are "
+                   "replayed (default 500)")
+    e.add_argument("--out", type=Path, help="report folder (default: build/reports)")
+    e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    e.set_defaults(func=cmd_eval_cache)
 
     p = sub.add_parser("noc", help="trend-run weight compression on a NoC accelerator")
     nsub = p.add_subparsers(dest="noc_command", required=True)
