@@ -144,18 +144,25 @@ def cmd_ebpc_stats(args):
 
 
 def cmd_eval_ebpc(args):
-    from .evaluation import ebpc_eval, ebpc_rtl, nets
+    from .evaluation import ebpc_eval, ebpc_rtl
 
     if args.images is not None and args.images < 1:
         raise CLIError(f"--images must be at least 1, not {args.images}")
+    if args.rtl:
+        if args.model != "mobilenetv2":
+            raise CLIError("--rtl runs MobileNetV2 maps: use --model mobilenetv2")
+        return _evaluate(ebpc_rtl.rtl_check, tuple(args.layers or ebpc_rtl.DEFAULT_LAYERS),
+                         args.images or 2, args.out)
+    return _evaluate(ebpc_eval.main, args.model, args.images, args.out,
+                     progress=not args.no_progress)
+
+
+def _evaluate(run, *args, **kwargs):
+    """Run an evaluation; a missing package or data file is a user error."""
+    from .evaluation import nets
+
     try:
-        if args.rtl:
-            if args.model != "mobilenetv2":
-                raise CLIError("--rtl runs MobileNetV2 maps: use --model mobilenetv2")
-            ebpc_rtl.rtl_check(tuple(args.layers or ebpc_rtl.DEFAULT_LAYERS),
-                               args.images or 2, args.out)
-        else:
-            ebpc_eval.main(args.model, args.images, args.out, progress=not args.no_progress)
+        run(*args, **kwargs)
     except (nets.MissingPackage, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
     return 0
@@ -262,45 +269,39 @@ def cmd_noc_model(args):
 def cmd_noc_sweep(args):
     from golden import noc_model
 
-    from .evaluation import nets, noc_sweep
+    from .evaluation import noc_sweep
 
     if args.images < 2 or args.images > 10000:
         raise CLIError(f"--images must lie in 2..10000, not {args.images}")
     grid = _numbers(args.grid, "--grid", 0, 100) if args.grid else noc_sweep.PAPER_GRID
     budgets = _numbers(args.budgets, "--budgets", 0, 100) if args.budgets else noc_sweep.BUDGETS
-    cfg = noc_model.load_config(args.noc_config)
-    try:
-        noc_sweep.main(args.images, args.out, not args.no_progress, tuple(sorted(set(grid))),
-                       budgets, cfg)
-    except (nets.MissingPackage, FileNotFoundError) as exc:
-        raise CLIError(str(exc)) from None
-    return 0
+    return _evaluate(noc_sweep.main, args.images, args.out, not args.no_progress,
+                     tuple(sorted(set(grid))), budgets, noc_model.load_config(args.noc_config))
 
 
 def cmd_eval_dict(args):
-    from .evaluation import dict_eval, nets
+    from .evaluation import dict_eval
 
     if args.images is not None and args.images < 1:
         raise CLIError(f"--images must be at least 1, not {args.images}")
-    try:
-        dict_eval.main(args.model, args.images, args.out, progress=not args.no_progress)
-    except (nets.MissingPackage, FileNotFoundError) as exc:
-        raise CLIError(str(exc)) from None
-    return 0
+    return _evaluate(dict_eval.main, args.model, args.images, args.out,
+                     progress=not args.no_progress)
 
 
 def cmd_eval_cache(args):
-    from .evaluation import cache_eval, nets
+    from .evaluation import cache_eval
 
     if not 1 <= args.trace_images <= 10000:
         raise CLIError(f"--trace-images must lie in 1..10000, not {args.trace_images}")
     if not 0 < args.tau < 1:
         raise CLIError(f"--tau must lie in (0, 1), not {args.tau}")
-    try:
-        cache_eval.main(10000, args.trace_images, args.tau, args.out, not args.no_progress)
-    except (nets.MissingPackage, FileNotFoundError) as exc:
-        raise CLIError(str(exc)) from None
-    return 0
+    return _evaluate(cache_eval.main, 10000, args.trace_images, args.tau, args.out,
+                     not args.no_progress)
+
+
+def _report_args(e):
+    e.add_argument("--out", type=Path, help="report folder (default: build/reports)")
+    e.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def parser():
@@ -341,8 +342,7 @@ def parser():
     e.add_argument("--model", choices=("lenet5", "mobilenetv2"), default="lenet5")
     e.add_argument("--images", type=int, help="images to use (default: 10,000 MNIST test "
                    "images / 20 photos)")
-    e.add_argument("--out", type=Path, help="report folder (default: build/reports)")
-    e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _report_args(e)
     e.set_defaults(func=cmd_eval_dict)
     e = vsub.add_parser("cache", help="cluster-index cache for iterative LeNet-5: accuracy per "
                         "tau, hit rate, energy and cycle proxies per size and policy")
@@ -350,8 +350,7 @@ def parser():
                    "memory-side replay (default 0.9)")
     e.add_argument("--trace-images", type=int, default=500, help="images whose accesses are "
                    "replayed (default 500)")
-    e.add_argument("--out", type=Path, help="report folder (default: build/reports)")
-    e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _report_args(e)
     e.set_defaults(func=cmd_eval_cache)
 
     p = sub.add_parser("noc", help="trend-run weight compression on a NoC accelerator")
@@ -365,8 +364,7 @@ def parser():
     e.add_argument("--budgets", help="top-1 loss budgets in points for the per-layer P "
                    "choice (default 0.5,1,1.5,2)")
     e.add_argument("--noc-config", type=Path, help="TOML overriding golden/noc_config.toml")
-    e.add_argument("--out", type=Path, help="report folder (default: build/reports)")
-    e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _report_args(e)
     e.set_defaults(func=cmd_noc_sweep)
     e = nsub.add_parser("model", help="the NoC latency / energy model on LeNet-5")
     e.add_argument("--cr", help="weight compression ratio: one for all layers, or one per "

@@ -52,15 +52,7 @@ def lanes(value):
 
 async def run(tb, batch):
     """Send the streams; check every output transfer against golden; return the transfers."""
-    base = tb.monitors["o_weights"].lasts
-    tb.sources["i_words"].send([d for s in batch for d in stream_words(s)])
-    total = sum(len(s) for s in batch) * 8 + 100 * len(batch)
-    await tb.wait_for(lambda: tb.monitors["o_weights"].lasts >= base + len(batch),
-                      4 * total + 1000, f"{len(batch)} streams")
-    tb.check_protocol()
-    got, rest = tb.words("o_weights")
-    assert not rest
-    got = got[base:]
+    got = await tb.stream_transfers(batch)
     for t, s in enumerate(batch):
         try:
             syms, head = dc.decode_symbols(s)

@@ -95,6 +95,21 @@ class Harness:
         errors = [e for m in self.monitors.values() for e in m.errors]
         assert not errors, "protocol violations:\n" + "\n".join(errors)
 
+    async def stream_transfers(self, streams, source="i_words", sink="o_weights"):
+        """Send byte ``streams`` (32-bit words, one transfer each) on ``source``; wait for as
+        many transfers on ``sink``; check the protocol; return those transfers."""
+        from .streamdata import stream_words
+
+        base = self.monitors[sink].lasts
+        self.sources[source].send([d for s in streams for d in stream_words(s)])
+        total = sum(len(s) for s in streams) * 8 + 100 * len(streams)
+        await self.wait_for(lambda: self.monitors[sink].lasts >= base + len(streams),
+                            4 * total + 1000, f"{len(streams)} streams")
+        self.check_protocol()
+        got, rest = self.words(sink)
+        assert not rest
+        return got[base:]
+
     def words(self, name, last="last"):
         """The payload dicts seen on ``name``, split into transfers at ``last``."""
         out, cur = [], []

@@ -40,15 +40,7 @@ def kernels(rng, count, longest=400):
 
 async def run(tb, streams):
     """Send the streams; check each output transfer against golden; return the transfers."""
-    base = tb.monitors["o_weights"].lasts
-    tb.sources["i_words"].send([d for s in streams for d in stream_words(s)])
-    total = sum(len(s) for s in streams) * 8 + 100 * len(streams)
-    await tb.wait_for(lambda: tb.monitors["o_weights"].lasts >= base + len(streams),
-                      4 * total + 1000, f"{len(streams)} streams")
-    tb.check_protocol()
-    got, rest = tb.words("o_weights")
-    assert not rest
-    got = got[base:]
+    got = await tb.stream_transfers(streams)
     for t, s in enumerate(streams):
         try:
             want, frac = decode(s, P)

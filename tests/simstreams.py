@@ -2,7 +2,7 @@
 
 from amaranth.sim import Simulator
 
-from tb.streamdata import Payload, pauses, transfers
+from tb.streamdata import Payload, pauses, stream_words, transfers
 
 __all__ = ["pauses", "simulate", "unpack", "transfers"]
 
@@ -75,3 +75,13 @@ def simulate(dut, sources, sinks, *, timeout=200_000, vcd=None):
 def unpack(layout, value):
     """The fields of a struct ``layout`` from its integer bit pattern (first field at the LSB)."""
     return Payload(layout).unpack(value)
+
+
+def run_streams(dut, streams, pause="none"):
+    """Byte ``streams`` into ``dut.i_words`` (one transfer each), the transfers of
+    ``dut.o_weights`` out, split at ``last``: ``(transfers, cycles)``."""
+    (out,), cycles = simulate(dut, [(dut.i_words, [d for s in streams for d in stream_words(s)],
+                                     pauses(pause, 1))],
+                              [(dut.o_weights, len(streams), pauses(pause, 2))])
+    lay = dut.o_weights.payload.shape()
+    return transfers([unpack(lay, v) for v in out], lambda d: d["last"]), cycles

@@ -7,8 +7,7 @@ import pytest
 
 from golden import dict_codec as dc
 from hw.dict.decoder import DictDecoder
-from tb.streamdata import stream_words
-from tests.simstreams import pauses, simulate, transfers, unpack
+from tests.simstreams import run_streams as run
 
 
 def tensors(rng, count, g, b_max, r_max, longest=300):
@@ -24,14 +23,6 @@ def tensors(rng, count, g, b_max, r_max, longest=300):
         out.append(dc.encode(t, k, g, int(rng.integers(1, b_max + 1)),
                              int(rng.integers(0, r_max + 1))).stream)
     return out
-
-
-def run(dut, streams, pause="none"):
-    (out,), cycles = simulate(dut, [(dut.i_words, [d for s in streams for d in stream_words(s)],
-                                     pauses(pause, 1))],
-                              [(dut.o_weights, len(streams), pauses(pause, 2))])
-    lay = dut.o_weights.payload.shape()
-    return transfers([unpack(lay, v) for v in out], lambda d: d["last"]), cycles
 
 
 def lanes(value, g):

@@ -7,8 +7,7 @@ import pytest
 
 from golden.noc_stream import StreamParams, decode, encode
 from hw.noc.weight_decoder import NoCWeightDecoder
-from tb.streamdata import stream_words
-from tests.simstreams import pauses, simulate, transfers, unpack
+from tests.simstreams import run_streams as run
 
 
 def kernels(rng, count):
@@ -18,14 +17,6 @@ def kernels(rng, count):
         w = np.cumsum(rng.normal(0, 0.02, n)) * rng.choice([1, 0.01, 30])
         out.append((w.astype(np.float32), float(rng.choice([0, 5, 18, 40]))))
     return out
-
-
-def run(dut, streams, pause="none"):
-    (out,), cycles = simulate(dut, [(dut.i_words, [d for s in streams for d in stream_words(s)],
-                                     pauses(pause, 1))],
-                              [(dut.o_weights, len(streams), pauses(pause, 2))])
-    lay = dut.o_weights.payload.shape()
-    return transfers([unpack(lay, v) for v in out], lambda d: d["last"]), cycles
 
 
 def check(p, streams, got):

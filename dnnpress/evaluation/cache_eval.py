@@ -14,15 +14,13 @@ same iterative scheme without a cache (every line from DRAM), and without a cach
 uncompressed weights (each round fetches the layer's dense 16-bit weights).
 """
 
-import json
-from pathlib import Path
 
 import numpy as np
 
 from golden import cluster, cluster_blocks, cluster_trace
 from golden.cluster_cache import POLICIES, CacheModel
 
-from . import nets
+from . import nets, reports
 
 __all__ = ["TAUS", "SIZES", "ENERGY", "SETTINGS", "collect", "render_markdown", "plot", "main"]
 
@@ -182,9 +180,7 @@ def render_markdown(r):
 
 
 def plot(r, out):
-    matplotlib = nets.require("matplotlib", "matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = reports.pyplot()
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     soft = [t for t in r["per_tau"] if t["rule"] == "softmax"]
@@ -213,15 +209,5 @@ def plot(r, out):
 
 
 def main(images=10000, trace_images=500, tau=0.9, out=None, progress=True):
-    from dnnpress.paths import REPORTS
-
-    out = Path(out or REPORTS)
-    out.mkdir(parents=True, exist_ok=True)
     r = collect(images, trace_images, tau, progress)
-    text = render_markdown(r)
-    (out / "cache_lenet5.json").write_text(json.dumps(r, indent=1) + "\n")
-    (out / "cache_lenet5.md").write_text(text + "\n")
-    plot(r, out)
-    print(text)
-    print(f"\nwrote {out}/cache_lenet5.json, .md, .png")
-    return r
+    return reports.write(r, "cache_lenet5", render_markdown(r), plot, out)

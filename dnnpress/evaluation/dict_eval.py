@@ -14,15 +14,13 @@ of the budget) with per-layer best B and R at the engine's G. zstd level 19 on t
 weights is the baseline a user would reach for.
 """
 
-import json
 from itertools import product
-from pathlib import Path
 
 import numpy as np
 
 from golden import dict_codec as dc
 
-from . import nets
+from . import nets, reports
 
 __all__ = ["PAPER", "K_RANGE", "G_RANGE", "B_RANGE", "R_RANGE", "model_weights", "Evaluation",
            "collect", "render_markdown", "plot", "main"]
@@ -228,9 +226,7 @@ def render_markdown(r):
 
 
 def plot(r, out):
-    matplotlib = nets.require("matplotlib", "matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = reports.pyplot()
 
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     rows = r["rows"]
@@ -257,15 +253,5 @@ def plot(r, out):
 
 
 def main(name, images=None, out=None, progress=True):
-    from dnnpress.paths import REPORTS
-
-    out = Path(out or REPORTS)
-    out.mkdir(parents=True, exist_ok=True)
     r = collect(name, images, progress)
-    text = render_markdown(r)
-    (out / f"dict_{name}.json").write_text(json.dumps(r, indent=1) + "\n")
-    (out / f"dict_{name}.md").write_text(text + "\n")
-    plot(r, out)
-    print(text)
-    print(f"\nwrote {out}/dict_{name}.json, .md, .png")
-    return r
+    return reports.write(r, f"dict_{name}", render_markdown(r), plot, out)

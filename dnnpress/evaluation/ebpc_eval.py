@@ -7,14 +7,12 @@ flattened, with the golden EBPC and the baselines of :mod:`golden.baselines`, an
 Markdown and plots. Ratios are sums: total raw bits / total compressed bits.
 """
 
-import json
-from pathlib import Path
 
 import numpy as np
 
 from golden import baselines
 
-from . import nets
+from . import nets, reports
 
 __all__ = ["PAPER", "METHODS", "quantise", "capture", "evaluate", "render_markdown", "plot",
            "main"]
@@ -154,9 +152,7 @@ def render_markdown(r):
 
 def plot(r, out):
     """Two PNGs: per-layer ratios with sparsity, per-image spread of each method."""
-    matplotlib = nets.require("matplotlib", "matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = reports.pyplot()
 
     layers = r["layers"]
     fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(layers)), 4))
@@ -186,15 +182,6 @@ def plot(r, out):
 
 def main(model, images=None, out=None, progress=True):
     """Evaluate, print the summary and write ``ebpc_<model>.{json,md}`` and plots to ``out``."""
-    from dnnpress.paths import REPORTS
-
-    out = Path(out or REPORTS)
-    out.mkdir(parents=True, exist_ok=True)
     r = evaluate(model, images, progress)
     text = render_markdown(r)
-    (out / f"ebpc_{model}.json").write_text(json.dumps(r, indent=1) + "\n")
-    (out / f"ebpc_{model}.md").write_text(text + "\n")
-    plot(r, out)
-    print(text.split("\n| layer")[0])
-    print(f"\nwrote {out}/ebpc_{model}.json, .md, _layers.png, _images.png")
-    return r
+    return reports.write(r, f"ebpc_{model}", text, plot, out, text.split("\n| layer")[0])

@@ -20,8 +20,6 @@ Schemes (:data:`SCHEMES`):
 ``paper`` and ``fit8`` run over the P grid on all layers and on one layer at a time.
 """
 
-import json
-from pathlib import Path
 
 import numpy as np
 
@@ -29,7 +27,7 @@ from golden import noc_model
 from golden.noc_compress import reorder, restore
 from golden.noc_stream import StreamParams, decode, dequantise, encode
 
-from . import nets
+from . import nets, reports
 
 __all__ = ["PAPER_GRID", "SCHEMES", "BUDGETS", "Sweep", "configurations", "allocate",
            "render_markdown", "plot", "main"]
@@ -255,9 +253,7 @@ def render_markdown(r):
 
 
 def plot(r, out):
-    matplotlib = nets.require("matplotlib", "matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = reports.pyplot()
 
     curves = {}
     for x in r["rows"]:
@@ -288,16 +284,5 @@ def plot(r, out):
 
 def main(images=10000, out=None, progress=True, grid=PAPER_GRID, budgets=BUDGETS,
          noc_config=None):
-    from dnnpress.paths import REPORTS
-
-    out = Path(out or REPORTS)
-    out.mkdir(parents=True, exist_ok=True)
     r = collect(images, grid, budgets, noc_config, progress)
-    text = render_markdown(r)
-    (out / "noc_lenet5.json").write_text(json.dumps(r, indent=1) + "\n")
-    (out / "noc_lenet5.md").write_text(text + "\n")
-    plot(r, out)
-    print(text)
-    print(f"\nwrote {out}/noc_lenet5.json, noc_lenet5.md, noc_lenet5_latency.png, "
-          "noc_lenet5_energy.png")
-    return r
+    return reports.write(r, "noc_lenet5", render_markdown(r), plot, out)
