@@ -29,6 +29,7 @@ SIZES = (512, 1024, 2048, 4096)          # cache bytes (the spec's)
 #: larger caches, to show what it takes (LeNet-5's entries are about 62 KB)
 LARGE = (16384, 65536)
 WAYS, LINE = 4, 16
+ADDR_BITS = 16       # line-address width of the cluster-cache core (valid + tag + group + age)
 ENERGY = {"dram_pj_per_bit": 20.0, "cache_pj_per_bit": 0.16, "mac_pj": 1.5}
 SETTINGS = {"memory-bound": {"miss_latency": 100, "bytes_per_cycle": 4, "pes": 256},
             "balanced": {"miss_latency": 20, "bytes_per_cycle": 16, "pes": 16}}
@@ -116,7 +117,10 @@ def collect(images=10000, trace_images=500, tau=0.9, progress=True):
         for line, g, _ in trace:
             cache.access(line, g)
         c = cache.counters
+        sets = size // (WAYS * LINE)
+        tag_bits = sets * WAYS * (1 + ADDR_BITS - (sets - 1).bit_length() + 2 + 2)
         rows.append({"config": f"{size} B {policy}", "size": size, "policy": policy,
+                     "data_bits": 8 * size, "tag_bits": tag_bits,
                      "dram_bytes": c.memory_bytes, "cache_bytes": c.hits * LINE,
                      "misses": c.misses + c.bypasses, "hits": c.hits, "bypasses": c.bypasses,
                      "macs": macs})
@@ -155,12 +159,14 @@ def render_markdown(r):
                    f"{'/'.join(map(str, t['rounds_hist']))} |")
     out += ["", f"### Memory side at tau = {r['tau']} (trace of the first {r['trace_images']} "
             f"images, {r['accesses']:,} line accesses, cache warm across inputs)", "",
-            "| configuration | hit rate | DRAM bytes / inference | energy uJ (mem-bound) | "
+            "| configuration | data + tag bits | hit rate | DRAM bytes / inference | "
+            "energy uJ (mem-bound) | "
             "energy gain | speedup (mem-bound) | speedup (balanced) | vs dense no cache: "
             "speedup / energy gain (mem-bound) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for x in r["rows"]:
-        out.append(f"| {x['config']} | {pct(x['hit_rate'])} % | "
+        bits = f"{x['data_bits']:,} + {x['tag_bits']:,}" if x["size"] else "-"
+        out.append(f"| {x['config']} | {bits} | {pct(x['hit_rate'])} % | "
                    f"{x['dram_bytes_per_inference']:,.0f} | "
                    f"{x['memory-bound']['energy_uj_per_inference']:.3f} | "
                    f"{x['memory-bound']['energy_gain']:.2f}x | "
