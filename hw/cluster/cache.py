@@ -45,11 +45,12 @@ class ClusterIndexCache(wiring.Component):
     hits, misses, bypasses, memory_bytes : Out(32)
         Counters since reset.
 
-    One request at a time. A hit answers 3 cycles after the request is taken (tag compare,
-    data memory read, output register): a new request every 3 cycles with ``o_resp`` ready. A
-    miss or a bypass asks the memory in the cycle after the compare and answers the cycle after
-    the memory's response. Backpressure: ``i_req`` is taken only when the previous response
-    has gone; ``o_resp`` and ``o_mem_req`` hold until taken.
+    Per set one register row of every way's valid bit, tag, group and LRU age; line data in a
+    memory of ``sets x ways`` lines. One request at a time. A hit answers 3 cycles after the
+    request is taken (tag compare, data memory read, output register): a new request every 3
+    cycles with ``o_resp`` ready. A miss or a bypass asks the memory in the cycle after the
+    compare and answers the cycle after the memory's response. Backpressure: ``i_req`` is taken
+    only when the previous response has gone; ``o_resp`` and ``o_mem_req`` hold until taken.
     """
 
     def __init__(self, line_bytes=16, ways=4, sets=16, addr_width=16, policy=0, group_bits=2):
@@ -95,10 +96,12 @@ class ClusterIndexCache(wiring.Component):
                                                  init=[])
         rd, wr = mem.read_port(), mem.write_port()
 
-        valid = Array(Signal(name=f"valid{i}") for i in range(entries))
-        tag = Array(Signal(tag_bits, name=f"tag{i}") for i in range(entries))
-        group = Array(Signal(self.group_bits, name=f"group{i}") for i in range(entries))
-        age = Array(Signal(age_bits, name=f"age{i}", init=i % n_ways) for i in range(entries))
+        way_layout = data.StructLayout({"valid": 1, "tag": tag_bits, "group": self.group_bits,
+                                        "age": age_bits})
+        row_layout = data.ArrayLayout(way_layout, n_ways)
+        fresh = [{"valid": 0, "tag": 0, "group": 0, "age": w} for w in range(n_ways)]
+        # one register row per set: every way's valid, tag, group and LRU age
+        rows = Array(Signal(row_layout, init=fresh, name=f"set{i}") for i in range(n_sets))
 
         addr = Signal(self.addr_width)
         req_group = Signal(self.group_bits)
@@ -106,6 +109,11 @@ class ClusterIndexCache(wiring.Component):
         set_idx = Signal(max(1, set_bits))
         m.d.comb += set_idx.eq(addr[:set_bits] if set_bits else 0)
         req_tag = addr[set_bits:]
+        cur, nxt = Signal(row_layout), Signal(row_layout)   # the set's row, its update
+        m.d.comb += [cur.eq(rows[set_idx]), nxt.eq(cur)]
+        write_row = Signal()
+        with m.If(write_row):
+            m.d.sync += rows[set_idx].eq(nxt)
 
         def slot(w):
             return set_idx * n_ways + w if n_ways > 1 else set_idx
@@ -113,7 +121,7 @@ class ClusterIndexCache(wiring.Component):
         hit_any = Signal()
         hit_way = Signal(way_bits)
         for w in reversed(range(n_ways)):       # the lowest matching way wins
-            with m.If(valid[slot(w)] & (tag[slot(w)] == req_tag)):
+            with m.If(cur[w].valid & (cur[w].tag == req_tag)):
                 m.d.comb += [hit_any.eq(1), hit_way.eq(w)]
 
         # the victim of a miss: an invalid way, else by policy; `allocate` low = bypass
@@ -121,12 +129,12 @@ class ClusterIndexCache(wiring.Component):
         allocate = Signal()
         invalid_any = Signal()
         for w in reversed(range(n_ways)):
-            with m.If(~valid[slot(w)]):
+            with m.If(~cur[w].valid):
                 m.d.comb += [invalid_any.eq(1), victim.eq(w)]
         worst = Signal(self.group_bits)           # the least important group in the set
-        running = group[slot(0)]
+        running = cur[0].group
         for w in range(1, n_ways):
-            running = Mux(group[slot(w)] > running, group[slot(w)], running)
+            running = Mux(cur[w].group > running, cur[w].group, running)
         m.d.comb += worst.eq(running)
         with m.If(invalid_any):
             m.d.comb += allocate.eq(1)
@@ -134,24 +142,26 @@ class ClusterIndexCache(wiring.Component):
         with m.Else():
             if policy == "lru":
                 for w in range(n_ways):
-                    with m.If(age[slot(w)] == n_ways - 1):
+                    with m.If(cur[w].age == n_ways - 1):
                         m.d.comb += victim.eq(w)
                 m.d.comb += allocate.eq(1)
             else:
                 for w in reversed(range(n_ways)):
-                    with m.If(group[slot(w)] == worst):
+                    with m.If(cur[w].group == worst):
                         m.d.comb += victim.eq(w)
                 m.d.comb += allocate.eq(1 if policy == "least-important"
                                         else worst > req_group)
 
         def touch(w):
-            """Make way ``w`` of the current set the most recently used."""
-            old = Signal(age_bits, name="touch_old")
-            m.d.comb += old.eq(age[slot(w)])
-            for v in range(n_ways):
-                with m.If(age[slot(v)] < old):
-                    m.d.sync += age[slot(v)].eq(age[slot(v)] + 1)
-            m.d.sync += age[slot(w)].eq(0)
+            """Make way ``w`` (a signal) of the current set the most recently used."""
+            for u in range(n_ways):
+                with m.If(w == u):
+                    for v in range(n_ways):
+                        if v != u:
+                            with m.If(cur[v].age < cur[u].age):
+                                m.d.comb += nxt[v].age.eq(cur[v].age + 1)
+                    m.d.comb += nxt[u].age.eq(0)
+            m.d.comb += write_row.eq(1)
 
         counts = {name: getattr(self, name) for name in ("hits", "misses", "bypasses",
                                                           "memory_bytes")}
@@ -169,8 +179,8 @@ class ClusterIndexCache(wiring.Component):
         with m.FSM():
             with m.State("IDLE"):
                 with m.If(self.flush):
-                    for i in range(entries):
-                        m.d.sync += [valid[i].eq(0), age[i].eq(i % n_ways)]
+                    for i in range(n_sets):
+                        m.d.sync += rows[i].eq(row_layout.const(fresh))
                 with m.Else():
                     m.d.comb += self.i_req.ready.eq(1)
                     with m.If(self.i_req.valid):
@@ -205,9 +215,11 @@ class ClusterIndexCache(wiring.Component):
                                                          + self.line_bytes)]
                     with m.If(keep):
                         m.d.comb += wr.en.eq(1)
-                        m.d.sync += [valid[slot(way)].eq(1), tag[slot(way)].eq(req_tag),
-                                     group[slot(way)].eq(req_group),
-                                     regs["misses"].eq(regs["misses"] + 1)]
+                        for u in range(n_ways):
+                            with m.If(way == u):
+                                m.d.comb += [nxt[u].valid.eq(1), nxt[u].tag.eq(req_tag),
+                                             nxt[u].group.eq(req_group)]
+                        m.d.sync += regs["misses"].eq(regs["misses"] + 1)
                         touch(way)
                     with m.Else():
                         m.d.sync += regs["bypasses"].eq(regs["bypasses"] + 1)
