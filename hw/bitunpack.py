@@ -1,10 +1,10 @@
 """Bit unpacker: stream words in, a window on the next bits of the transfer out."""
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["BitUnpacker", "window_signature"]
+__all__ = ["BitUnpacker", "window_signature", "output_register", "take_rest"]
 
 
 def window_signature(width, capacity, max_take):
@@ -91,3 +91,25 @@ class BitUnpacker(wiring.Component):
         with m.Else():
             m.d.sync += [buf.eq(kept), avail.eq(kept_avail)]
         return m
+
+
+def output_register(m, port):
+    """The register-slice idiom on output stream ``port``: returns ``(free, emit)``. ``free``
+    is high when a beat may be written this cycle; ``emit(**fields)`` sets those payload
+    fields and raises ``valid``, which then holds until the beat is taken."""
+    free = ~port.valid | port.ready
+    m.d.sync += port.valid.eq(port.valid & ~port.ready)
+
+    def emit(**fields):
+        m.d.sync += [port.valid.eq(1), *(getattr(port.payload, k).eq(v)
+                                         for k, v in fields.items())]
+    return free, emit
+
+
+def take_rest(m, window, name="rest_take"):
+    """Take every bit ``window`` (an unpacker's ``o``) shows this cycle; the count taken."""
+    width = len(window.bits)
+    take = Signal(range(width + 1), name=name)
+    m.d.comb += [take.eq(Mux(window.avail > width, width, window.avail)),
+                 window.take.eq(take)]
+    return take

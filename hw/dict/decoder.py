@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden.dict_codec import LIMITS, WORD_BITS
 
-from ..bitunpack import BitUnpacker
+from ..bitunpack import BitUnpacker, output_register, take_rest
 
 __all__ = ["DictDecoder"]
 
@@ -108,12 +108,10 @@ class DictDecoder(wiring.Component):
         m.d.comb += self.error.eq(bad)
 
         o = self.o_weights
-        o_free = ~o.valid | o.ready
-        m.d.sync += o.valid.eq(o.valid & ~o.ready)
+        o_free, put = output_register(m, o)
 
         def emit(value, count=g, last=0, error=0):
-            m.d.sync += [o.valid.eq(1), o.payload.data.eq(value), o.payload.count.eq(count),
-                         o.payload.last.eq(last), o.payload.error.eq(error)]
+            put(data=value, count=count, last=last, error=error)
 
         def symbol(value, next_state):
             """The next symbol: out now, or staged (valid low) for the end check if final."""
@@ -222,9 +220,7 @@ class DictDecoder(wiring.Component):
                         m.next = "RUN"
             for state, final in (("CHECK", True), ("DRAIN", False)):
                 with m.State(state):         # CHECK: at most 31 zero bits; DRAIN: to `last`
-                    take = Signal(range(win + 1), name=f"{state.lower()}_take")
-                    m.d.comb += take.eq(Mux(avail > win, win, avail))
-                    m.d.comb += unp.o.take.eq(take)
+                    take = take_rest(m, unp.o, f"{state.lower()}_take")
                     wrong = Const(1)
                     if final:
                         wrong = bits.any() | (spare + take >= WORD_BITS)
@@ -235,9 +231,8 @@ class DictDecoder(wiring.Component):
                         with m.If(wrong | bad):
                             m.d.sync += bad.eq(1)
                             emit(0, count=0, last=1, error=1)
-                        with m.Else():
-                            m.d.sync += [o.valid.eq(1), o.payload.last.eq(1),
-                                         o.payload.error.eq(0)]
+                        with m.Else():               # the staged final symbol
+                            put(last=1, error=0)
                         m.d.comb += unp.o.flush.eq(1)
                         m.next = "H0"
         return m

@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden.noc_stream import COUNT_BITS, F_BITS, HEADER_BITS, S_BITS, WORD_BITS, StreamParams
 
-from ..bitunpack import BitUnpacker
+from ..bitunpack import BitUnpacker, output_register, take_rest
 
 __all__ = ["NoCWeightDecoder"]
 
@@ -83,13 +83,10 @@ class NoCWeightDecoder(wiring.Component):
         spare = Signal(range(WORD_BITS + 1))  # bits read after the last record
         bad = Signal()                        # the stream is malformed
 
-        o = self.o_weights
-        o_free = ~o.valid | o.ready
-        m.d.sync += o.valid.eq(o.valid & ~o.ready)
+        o_free, put = output_register(m, self.o_weights)
 
         def emit(value, last=0, error=0):
-            m.d.sync += [o.valid.eq(1), o.payload.data.eq(value), o.payload.frac.eq(frac),
-                         o.payload.last.eq(last), o.payload.error.eq(error)]
+            put(data=value, frac=frac, last=last, error=error)
 
         def weight(value, next_state):
             """The next weight: out now, or held for the end check when it is the N-th."""
@@ -159,11 +156,7 @@ class NoCWeightDecoder(wiring.Component):
                     with m.If((rem > 1) & (n_left != 1)):
                         m.next = "RUN"
             with m.State("CHECK"):                 # the rest: at most 31 zero padding bits
-                take = Signal(range(win + 1))
-                m.d.comb += take.eq(avail)
-                with m.If(avail > win):
-                    m.d.comb += take.eq(win)
-                m.d.comb += unp.o.take.eq(take)
+                take = take_rest(m, unp.o, "check_take")
                 m.d.sync += spare.eq(spare + take)
                 with m.If(bits.any() | (spare + take >= WORD_BITS)):
                     m.d.sync += bad.eq(1)
@@ -175,11 +168,7 @@ class NoCWeightDecoder(wiring.Component):
                     m.d.comb += unp.o.flush.eq(1)
                     m.next = "HEADER"
             with m.State("DRAIN"):                 # a malformed stream: read it to its last
-                take = Signal(range(win + 1))
-                m.d.comb += take.eq(avail)
-                with m.If(avail > win):
-                    m.d.comb += take.eq(win)
-                m.d.comb += unp.o.take.eq(take)
+                take = take_rest(m, unp.o, "drain_take")
                 with m.If(end & (avail == take) & o_free):
                     emit(0, last=1, error=1)
                     m.d.comb += unp.o.flush.eq(1)
