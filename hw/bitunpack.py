@@ -1,10 +1,12 @@
 """Bit unpacker: stream words in, a window on the next bits of the transfer out."""
 
-from amaranth.hdl import Module, Mux, Signal
-from amaranth.lib import data, stream, wiring
+from amaranth.hdl import Const, Module, Mux, Signal
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["BitUnpacker", "window_signature", "output_register", "take_rest"]
+from .bitpack import word_layout
+
+__all__ = ["BitUnpacker", "window_signature", "output_register", "take_rest", "end_states"]
 
 
 def window_signature(width, capacity, max_take):
@@ -58,7 +60,7 @@ class BitUnpacker(wiring.Component):
         self._window = window
         self._capacity = -(-(window + in_bits) // in_bits) * in_bits
         super().__init__({
-            "i": In(stream.Signature(data.StructLayout({"data": in_bits, "last": 1}))),
+            "i": In(stream.Signature(word_layout(in_bits, in_bits))),
             "o": Out(window_signature(window, self._capacity, max_take)),
         })
 
@@ -113,3 +115,34 @@ def take_rest(m, window, name="rest_take"):
     m.d.comb += [take.eq(Mux(window.avail > width, width, window.avail)),
                  window.take.eq(take)]
     return take
+
+
+def end_states(m, window, o_free, bad, final_beat, error_beat, restart, pad_bits=32):
+    """The two closing states of a stream decoder, inside its ``with m.FSM()``:
+
+    - ``CHECK`` (after the final item): reads the rest of the stream; more than
+      ``pad_bits - 1`` bits or any 1 bit marks it malformed (``bad``);
+    - ``DRAIN`` (a malformed stream): reads the rest of the stream.
+
+    At the stream's end (its ``last`` word read and every bit taken) and with the output free,
+    ``error_beat()`` is called if ``bad``, else ``final_beat()``; ``window`` (an unpacker's
+    ``o``) is flushed and the FSM goes to ``restart``.
+    """
+    spare = Signal(range(pad_bits + 1), name="spare")      # bits read after the final item
+    for state in ("CHECK", "DRAIN"):
+        with m.State(state):
+            take = take_rest(m, window, f"{state.lower()}_take")
+            wrong = Const(1)
+            if state == "CHECK":
+                wrong = window.bits.any() | (spare + take >= pad_bits)
+                m.d.sync += spare.eq(spare + take)
+            with m.If(wrong):
+                m.d.sync += bad.eq(1)
+            with m.If(window.end & (window.avail == take) & o_free):
+                with m.If(wrong | bad):
+                    error_beat()
+                with m.Else():
+                    final_beat()
+                m.d.comb += window.flush.eq(1)
+                m.d.sync += spare.eq(0)
+                m.next = restart

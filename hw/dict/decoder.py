@@ -6,7 +6,8 @@ from amaranth.lib.wiring import In, Out
 
 from golden.dict_codec import LIMITS, WORD_BITS
 
-from ..bitunpack import BitUnpacker, output_register, take_rest
+from ..bitpack import word_layout
+from ..bitunpack import BitUnpacker, end_states, output_register
 
 __all__ = ["DictDecoder"]
 
@@ -67,7 +68,7 @@ class DictDecoder(wiring.Component):
         self._g, self._b_max, self._r_max = G, B_max, R
         self._window = max(WORD_BITS, 2 + 8 * G)
         super().__init__({
-            "i_words": In(stream.Signature(data.StructLayout({"data": WORD_BITS, "last": 1}))),
+            "i_words": In(stream.Signature(word_layout(WORD_BITS, WORD_BITS))),
             "o_weights": Out(stream.Signature(data.StructLayout({
                 "data": 8 * G, "count": range(G + 1), "last": 1, "error": 1}))),
             "error": Out(1),
@@ -103,7 +104,6 @@ class DictDecoder(wiring.Component):
         entry_bits, literal_bits = Signal(range(8 * g + 1)), Signal(range(win + 1))
         rem = Signal(9)                       # symbols of a run still to emit
         first = Signal()                      # no symbol of this stream out yet
-        spare = Signal(range(WORD_BITS + 1))  # bits read after the last code
         bad = Signal()
         m.d.comb += self.error.eq(bad)
 
@@ -117,8 +117,7 @@ class DictDecoder(wiring.Component):
             """The next symbol: out now, or staged (valid low) for the end check if final."""
             m.d.sync += [sym_left.eq(sym_left - 1), first.eq(0)]
             with m.If(sym_left == 1):
-                m.d.sync += [o.payload.data.eq(value), o.payload.count.eq(last_count),
-                             spare.eq(0)]
+                m.d.sync += [o.payload.data.eq(value), o.payload.count.eq(last_count)]
                 m.next = "CHECK"
             with m.Else():
                 emit(value)
@@ -218,21 +217,6 @@ class DictDecoder(wiring.Component):
                     symbol(o.payload.data, "CODE")
                     with m.If((rem > 1) & (sym_left != 1)):
                         m.next = "RUN"
-            for state, final in (("CHECK", True), ("DRAIN", False)):
-                with m.State(state):         # CHECK: at most 31 zero bits; DRAIN: to `last`
-                    take = take_rest(m, unp.o, f"{state.lower()}_take")
-                    wrong = Const(1)
-                    if final:
-                        wrong = bits.any() | (spare + take >= WORD_BITS)
-                        m.d.sync += spare.eq(spare + take)
-                        with m.If(wrong):
-                            m.d.sync += bad.eq(1)
-                    with m.If(end & (avail == take) & o_free):
-                        with m.If(wrong | bad):
-                            m.d.sync += bad.eq(1)
-                            emit(0, count=0, last=1, error=1)
-                        with m.Else():               # the staged final symbol
-                            put(last=1, error=0)
-                        m.d.comb += unp.o.flush.eq(1)
-                        m.next = "H0"
+            end_states(m, unp.o, o_free, bad, final_beat=lambda: put(last=1, error=0),
+                       error_beat=lambda: emit(0, count=0, last=1, error=1), restart="H0")
         return m

@@ -6,7 +6,8 @@ from amaranth.lib.wiring import In, Out
 
 from golden.noc_stream import COUNT_BITS, F_BITS, HEADER_BITS, S_BITS, WORD_BITS, StreamParams
 
-from ..bitunpack import BitUnpacker, output_register, take_rest
+from ..bitpack import word_layout
+from ..bitunpack import BitUnpacker, end_states, output_register
 
 __all__ = ["NoCWeightDecoder"]
 
@@ -53,7 +54,7 @@ class NoCWeightDecoder(wiring.Component):
         self._window = 1 + len_bits + weight_bits + SLOPE_MAX
         self._unpacker = BitUnpacker(WORD_BITS, self._window, self._window)
         super().__init__({
-            "i_words": In(stream.Signature(data.StructLayout({"data": WORD_BITS, "last": 1}))),
+            "i_words": In(stream.Signature(word_layout(WORD_BITS, WORD_BITS))),
             "o_weights": Out(stream.Signature(data.StructLayout({
                 "data": weight_bits, "frac": F_BITS, "last": 1, "error": 1}))),
         })
@@ -80,7 +81,6 @@ class NoCWeightDecoder(wiring.Component):
         slope = Signal(w + e)
         rem = Signal(lb)
         held = Signal(w)
-        spare = Signal(range(WORD_BITS + 1))  # bits read after the last record
         bad = Signal()                        # the stream is malformed
 
         o_free, put = output_register(m, self.o_weights)
@@ -92,7 +92,7 @@ class NoCWeightDecoder(wiring.Component):
             """The next weight: out now, or held for the end check when it is the N-th."""
             m.d.sync += n_left.eq(n_left - 1)
             with m.If(n_left == 1):
-                m.d.sync += [held.eq(value), spare.eq(0)]
+                m.d.sync += held.eq(value)
                 m.next = "CHECK"
             with m.Else():
                 emit(value)
@@ -155,22 +155,6 @@ class NoCWeightDecoder(wiring.Component):
                     weight(acc[e:], "RECORD")
                     with m.If((rem > 1) & (n_left != 1)):
                         m.next = "RUN"
-            with m.State("CHECK"):                 # the rest: at most 31 zero padding bits
-                take = take_rest(m, unp.o, "check_take")
-                m.d.sync += spare.eq(spare + take)
-                with m.If(bits.any() | (spare + take >= WORD_BITS)):
-                    m.d.sync += bad.eq(1)
-                with m.If(end & (avail == take) & o_free):
-                    with m.If(bits.any() | (spare + take >= WORD_BITS) | bad):
-                        emit(0, last=1, error=1)
-                    with m.Else():
-                        emit(held, last=1)
-                    m.d.comb += unp.o.flush.eq(1)
-                    m.next = "HEADER"
-            with m.State("DRAIN"):                 # a malformed stream: read it to its last
-                take = take_rest(m, unp.o, "drain_take")
-                with m.If(end & (avail == take) & o_free):
-                    emit(0, last=1, error=1)
-                    m.d.comb += unp.o.flush.eq(1)
-                    m.next = "HEADER"
+            end_states(m, unp.o, o_free, bad, final_beat=lambda: emit(held, last=1),
+                       error_beat=lambda: emit(0, last=1, error=1), restart="HEADER")
         return m
