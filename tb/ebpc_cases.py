@@ -9,8 +9,8 @@ import numpy as np
 from golden import datagen, ebpc
 from golden.ebpc import ZNZ_RUN_BITS
 
-__all__ = ["edge_cases", "reference_vectors", "random_set", "mutate", "znz_needs_bpc",
-           "expected_decode"]
+__all__ = ["edge_cases", "reference_vectors", "random_set", "mutate", "malformed_edges",
+           "znz_needs_bpc", "expected_decode"]
 
 
 def edge_cases(p):
@@ -88,6 +88,25 @@ def mutate(znz, bpc, n, p, rng):
     elif kind == "wrong_count":
         n = max(1, min(1 << 24, n + int(rng.choice([-3, -1, 1, 2, 17]))))
     return kind, znz, bpc, n
+
+
+def malformed_edges(p):
+    """Malformed transfers ``(kind, znz, bpc, n)`` just past each limit the decoder checks: one
+    whole BPC block more than the flags need, a final zero run one or two words longer than N,
+    a BPC stream one word short."""
+    bs, cases = p.block_size, []
+    for nz in (bs, 2 * bs, bs - 1):
+        x = np.arange(1, nz + 1, dtype=p.dtype)
+        longer = np.concatenate([x, np.full(bs, 3, p.dtype)])
+        znz, bpc = ebpc.encode(x, p.word_bits, p.block_size)
+        cases.append(("extra_block", znz, ebpc.encode(longer, p.word_bits, p.block_size)[1],
+                      x.size))
+        cases.append(("short_bpc", znz, bpc[:-p.word_bytes], x.size))
+    for cut in (1, 2):
+        x = np.array([5, -2] + [0] * 6, dtype=p.dtype)
+        znz, bpc = ebpc.encode(x, p.word_bits, p.block_size)
+        cases.append((f"run_past_n_by_{cut}", znz, bpc, x.size - cut))
+    return [c for c in cases if c[2]]
 
 
 def znz_needs_bpc(znz, n, p):

@@ -148,15 +148,20 @@ async def reset_mid_transfer(dut, cut):
 
 @cocotb.test()
 async def malformed_fuzz(dut):
-    """Bit flips, truncation, garbage, trailing bytes, wrong counts, each followed by a good
-    transfer, random gaps and backpressure: never a hang; golden's words or ``error``; the
-    next transfer right."""
+    """Transfers just past each limit (``malformed_edges``), then bit flips, truncation,
+    garbage, trailing bytes, wrong counts, each followed by a good transfer, random gaps and
+    backpressure: never a hang; golden's words or ``error``; the next transfer right."""
     seed = seed_of("fuzz", FUZZ_CASES)
     tb = Harness(dut, COMPONENT, dict.fromkeys(("i_count", "i_znz", "i_bpc", "o_words"),
                                                "random"), seed)
     await tb.reset()
     rng = np.random.default_rng(seed)
-    kinds, errors = {}, 0
+    edges = ebpc_cases.malformed_edges(P)
+    good = compressed(ebpc_cases.random_set(P, rng, len(edges), 40))
+    got = await decode(tb, [t for edge, ok in zip(edges, good) for t in (tuple(edge[1:]), ok)])
+    errors = sum(t[-1]["error"] for t in got[::2])
+    assert errors == len(edges), "a transfer just past a limit was not flagged"
+    kinds = {}
     for chunk in range(0, FUZZ_CASES, 20):
         transfers = []
         for znz, bpc, n in compressed(ebpc_cases.random_set(P, rng, min(20, FUZZ_CASES - chunk),

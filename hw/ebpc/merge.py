@@ -4,7 +4,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .layouts import COUNT_BITS, decoded_word_layout, flag_layout, output_word_layout
+from .layouts import decoded_word_layout, flag_layout, output_word_layout
 
 __all__ = ["Merge"]
 
@@ -44,18 +44,16 @@ class Merge(wiring.Component):
         m = Module()
         p = self._p
         flag, word = self.i_flags.payload, self.i_words.payload
-        nonzero = Signal(COUNT_BITS + 1)          # non-zero flags of this transfer
-        used = Signal(COUNT_BITS + 5)             # BPC words taken, padding included
+        # Without an error, every non-zero flag took one word, so the BPC stream held more
+        # blocks than the flags need exactly when block_size or more words follow the N-th flag.
+        any_nonzero = Signal()                    # a non-zero flag in this transfer
+        extra = Signal(range(p.block_size + 1))   # words after the N-th flag (saturating)
         ended = Signal()                          # the transfer's BPC ``end`` was taken
         error = Signal()
-        held = Signal(p.word_bits)                # the N-th word
 
         o_free = self.o.ready | ~self.o.valid
         with m.If(o_free):
             m.d.sync += self.o.valid.eq(0)
-
-        def reset_transfer():
-            m.d.sync += [nonzero.eq(0), used.eq(0), ended.eq(0), error.eq(0)]
 
         with m.FSM():
             with m.State("WORDS"):
@@ -72,34 +70,31 @@ class Merge(wiring.Component):
                         m.d.sync += [ended.eq(1), error.eq(error | word.error)]
                     with m.Elif(self.i_words.valid):
                         m.d.comb += [go.eq(1), value.eq(word.data), self.i_words.ready.eq(1)]
-                        m.d.sync += used.eq(used + 1)
                 with m.If(go):
                     m.d.comb += self.i_flags.ready.eq(1)
+                    # the output register is free: the N-th word waits in it, not valid yet
+                    m.d.sync += [self.o.payload.data.eq(value), self.o.payload.last.eq(0),
+                                 self.o.payload.error.eq(0)]
                     with m.If(flag.nonzero):
-                        m.d.sync += nonzero.eq(nonzero + 1)
+                        m.d.sync += any_nonzero.eq(1)
                     with m.If(flag.error):
                         m.d.sync += error.eq(1)
                     with m.If(flag.last):
-                        m.d.sync += held.eq(value)
                         m.next = "DRAIN"
                     with m.Else():
-                        m.d.sync += [self.o.valid.eq(1), self.o.payload.data.eq(value),
-                                     self.o.payload.last.eq(0), self.o.payload.error.eq(0)]
+                        m.d.sync += self.o.valid.eq(1)
 
             with m.State("DRAIN"):
-                blocks_words = (nonzero + p.block_size - 1) // p.block_size * p.block_size
-                with m.If((nonzero != 0) & ~ended):
+                with m.If(any_nonzero & ~ended):
                     m.d.comb += self.i_words.ready.eq(1)
                     with m.If(self.i_words.valid):
                         with m.If(word.end):
                             m.d.sync += [ended.eq(1), error.eq(error | word.error)]
-                        with m.Else():
-                            m.d.sync += used.eq(used + 1)
-                with m.Elif(o_free):
-                    bad_count = (nonzero != 0) & (used != blocks_words)
-                    m.d.sync += [self.o.valid.eq(1), self.o.payload.data.eq(held),
-                                 self.o.payload.last.eq(1),
-                                 self.o.payload.error.eq(error | bad_count)]
-                    reset_transfer()
+                        with m.Elif(extra != p.block_size):
+                            m.d.sync += extra.eq(extra + 1)
+                with m.Else():
+                    m.d.sync += [self.o.valid.eq(1), self.o.payload.last.eq(1),
+                                 self.o.payload.error.eq(error | (extra == p.block_size))]
+                    m.d.sync += [any_nonzero.eq(0), extra.eq(0), ended.eq(0), error.eq(0)]
                     m.next = "WORDS"
         return m

@@ -54,7 +54,7 @@ class ZnzDecoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         win = self.window
-        remaining = Signal(COUNT_BITS + 1)            # flags still to emit, this one included
+        remaining = Signal(COUNT_BITS)                # flags still to emit after this one
         run_left = Signal(range(1 << ZNZ_RUN_BITS))   # zero flags still owed by the last code
         starved = Signal()                            # the stream ended early: zeros from here
         error = Signal()
@@ -72,7 +72,7 @@ class ZnzDecoder(wiring.Component):
             with m.State("COUNT"):
                 m.d.comb += self.i_count.ready.eq(1)
                 with m.If(self.i_count.valid):
-                    m.d.sync += [remaining.eq(self.i_count.payload + 1), run_left.eq(0),
+                    m.d.sync += [remaining.eq(self.i_count.payload), run_left.eq(0),
                                  starved.eq(0), error.eq(0)]
                     m.next = "DECODE"
 
@@ -91,8 +91,8 @@ class ZnzDecoder(wiring.Component):
                         m.d.comb += [got.eq(1), nonzero.eq(1), win.take.eq(1)]
                     with m.Elif(win.avail >= ZNZ_WINDOW):
                         m.d.comb += [got.eq(1), win.take.eq(ZNZ_WINDOW)]
-                        with m.If(value >= remaining):        # run longer than the words left
-                            m.d.sync += [run_left.eq(remaining - 1), error.eq(1)]
+                        with m.If(value > remaining):         # run longer than the words left
+                            m.d.sync += [run_left.eq(remaining), error.eq(1)]
                         with m.Else():
                             m.d.sync += run_left.eq(value)
                     with m.Elif(win.end):
@@ -100,7 +100,7 @@ class ZnzDecoder(wiring.Component):
                         m.d.sync += [starved.eq(1), error.eq(1)]
                 with m.If(got):
                     m.d.sync += remaining.eq(remaining - 1)
-                    with m.If(remaining == 1):
+                    with m.If(remaining == 0):
                         m.d.sync += held.eq(nonzero)
                         m.next = "DRAIN"
                     with m.Else():
