@@ -35,13 +35,15 @@ class Param:
 
 @dataclass(frozen=True)
 class Core:
-    """A generatable core: CLI name, Verilog module name, factory ``"module:callable"``."""
+    """A generatable core: CLI name, Verilog module name, factory ``"module:callable"``;
+    ``variants``: parameter overrides that ``synth`` reports beside the defaults."""
 
     name: str
     module: str
     factory: str
     params: tuple
     doc: str
+    variants: tuple = ()
 
     def defaults(self):
         return {p.name: p.default for p in self.params}
@@ -51,16 +53,20 @@ _EBPC_PARAMS = (
     Param("word_bits", 8, (8, 16), "word width in bits (signed words)"),
     Param("block_size", 8, (8, 16), "words per BPC block"),
 )
+_EBPC_SERIAL = Param("serial", 0, (0, 1), "1: area-optimised (one block register, one symbol "
+                                          "code per cycle; same streams, lower throughput)")
 
 #: every core that exists, by CLI name
 CORES = {c.name: c for c in (
     Core("ebpc-encoder", "ebpc_encoder", "hw.ebpc.encoder:EBPCEncoder",
          _EBPC_PARAMS + (
              Param("bpc_words", 1, (1, 2), "BPC port width in words; 2 lifts the 0.8 word/cycle "
-                                            "cap of incompressible data"),),
-         "EBPC compressor: words in, ZNZ and BPC streams out"),
-    Core("ebpc-decoder", "ebpc_decoder", "hw.ebpc.decoder:EBPCDecoder", _EBPC_PARAMS,
-         "EBPC decompressor: count, ZNZ and BPC streams in, words out"),
+                                            "cap of incompressible data"),
+             _EBPC_SERIAL),
+         "EBPC compressor: words in, ZNZ and BPC streams out", ({"serial": 1},)),
+    Core("ebpc-decoder", "ebpc_decoder", "hw.ebpc.decoder:EBPCDecoder",
+         _EBPC_PARAMS + (_EBPC_SERIAL,),
+         "EBPC decompressor: count, ZNZ and BPC streams in, words out", ({"serial": 1},)),
     Core("noc-weight-decoder", "noc_weight_decoder", "hw.noc.weight_decoder:NoCWeightDecoder",
          (Param("weight_bits", 16, tuple(range(8, 17)), "fixed-point weight width W"),
           Param("len_bits", 6, tuple(range(3, 9)), "run-length field width")),

@@ -20,10 +20,10 @@ __all__ = ["BENCHES", "main"]
 #: core -> (cocotb module, parameter sets, goals per data kind, the authors' RTL per kind)
 BENCHES = {
     "ebpc-encoder": ("tb.ebpc_encoder_tb",
-                     [{}, {"bpc_words": 2}, {"word_bits": 16, "block_size": 16}],
+                     [{}, {"bpc_words": 2}, {"word_bits": 16, "block_size": 16}, {"serial": 1}],
                      {"dense": 0.79, "adversarial": 0.97, "sparse50": 0.97, "relu": 0.97},
                      {"dense": 0.797, "adversarial": 0.573}),
-    "ebpc-decoder": ("tb.ebpc_decoder_tb", [{}, {"word_bits": 16, "block_size": 16}],
+    "ebpc-decoder": ("tb.ebpc_decoder_tb", [{}, {"word_bits": 16, "block_size": 16}, {"serial": 1}],
                      {"dense": 0.79, "adversarial": 0.97, "sparse50": 0.97, "relu": 0.97},
                      {"dense": 0.797, "adversarial": 0.797}),
     "noc-weight-decoder": ("tb.noc_decoder_tb", [{}, {"weight_bits": 8, "len_bits": 4},

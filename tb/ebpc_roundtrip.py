@@ -13,7 +13,7 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from dnnpress.cores import _EBPC_PARAMS, Core
+from dnnpress.cores import _EBPC_PARAMS, _EBPC_SERIAL, Core
 from hw.ebpc.decoder import EBPCDecoder
 from hw.ebpc.encoder import EBPCEncoder
 
@@ -24,9 +24,9 @@ class EBPCRoundTrip(wiring.Component):
     """The encoder's ports (``i_words``, ``o_znz``, ``o_bpc``) and the decoder's (``i_count``,
     ``i_znz``, ``i_bpc``, ``o_words``) under one clock."""
 
-    def __init__(self, word_bits=8, block_size=8):
-        self.encoder = EBPCEncoder(word_bits, block_size)
-        self.decoder = EBPCDecoder(word_bits, block_size)
+    def __init__(self, word_bits=8, block_size=8, serial=0):
+        self.encoder = EBPCEncoder(word_bits, block_size, serial=serial)
+        self.decoder = EBPCDecoder(word_bits, block_size, serial=serial)
         super().__init__({
             "i_words": In(self.encoder.signature.members["i_words"].signature.flip()),
             "o_znz": Out(self.encoder.signature.members["o_znz"].signature),
@@ -51,4 +51,4 @@ class EBPCRoundTrip(wiring.Component):
 
 #: the round trip as a core the runner can emit (not listed by ``dnnpress emit``)
 CORE = Core("ebpc-roundtrip", "ebpc_roundtrip", "tb.ebpc_roundtrip:EBPCRoundTrip",
-            _EBPC_PARAMS, "EBPC encoder -> decoder, for the round-trip testbench")
+            _EBPC_PARAMS + (_EBPC_SERIAL,), "EBPC encoder -> decoder, for the round-trip testbench")

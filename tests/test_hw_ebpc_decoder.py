@@ -15,6 +15,7 @@ from hw.ebpc.decoder import EBPCDecoder
 from hw.ebpc.delta_reverse import DeltaReverse
 from hw.ebpc.layouts import decoded_block_layout, output_word_layout
 from hw.ebpc.merge import Merge
+from hw.ebpc.plane_block import PlaneBlock
 from hw.ebpc.plane_buffer import PlaneBuffer
 from hw.ebpc.symbol_decoder import SymbolDecoder, symbol_window
 from hw.ebpc.znz_decoder import ZNZ_WINDOW, ZnzDecoder
@@ -86,15 +87,16 @@ def test_znz_decoder(p, pause):
 
 @pytest.mark.parametrize("p", PARAMS, ids=str)
 @pytest.mark.parametrize("pause", ["none", "random"])
-def test_symbol_decoder_and_plane_buffer(p, pause):
+@pytest.mark.parametrize("serial", [False, True], ids=["parallel", "serial"])
+def test_symbol_decoder_and_plane_buffer(serial, p, pause):
     xs = [x for x in transfer_set(p, 2) if x.any()]
     streams = [ebpc.encode(x, p.word_bits, p.block_size)[1] for x in xs]
 
     class Stages(wiring.Component):
         def __init__(self):
-            self.unpacked = Unpacked(lambda cap: SymbolDecoder(p, cap), p.word_bits,
-                                     symbol_window(p))
-            self.planes = PlaneBuffer(p)
+            self.unpacked = Unpacked(lambda cap: SymbolDecoder(p, cap, serial), p.word_bits,
+                                     symbol_window(p, serial))
+            self.planes = PlaneBlock(p) if serial else PlaneBuffer(p)
             super().__init__({"i": self.unpacked.signature.members["i"],
                               "o": self.planes.signature.members["o"]})
 
@@ -164,6 +166,7 @@ def test_merge(pause):
 @pytest.mark.parametrize("kwargs,message", [
     ({"word_bits": 12}, "word_bits must be 8 or 16, not 12"),
     ({"block_size": 7}, "block_size must be 8 or 16, not 7"),
+    ({"serial": 3}, "serial must be 0 or 1, not 3"),
 ])
 def test_decoder_validates_parameters(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):

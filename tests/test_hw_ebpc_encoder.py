@@ -9,9 +9,11 @@ from golden import datagen, ebpc
 from golden.bitstream import pack_codes
 from golden.ebpc_ports import stream_bytes, transfer_words
 from hw.bitpack import BitPacker
+from hw.ebpc.delta_block import DeltaBlock
 from hw.ebpc.delta_planes import DeltaTransform
 from hw.ebpc.encoder import EBPCEncoder
 from hw.ebpc.layouts import block_layout, symbol_lanes, word_layout
+from hw.ebpc.serial_coder import SerialSymbolCoder
 from hw.ebpc.symbol_coder import SymbolCoder
 from hw.ebpc.zero_run import ZeroRunCoder
 from tests.simstreams import pauses, simulate, transfers, unpack
@@ -63,10 +65,11 @@ def test_zero_run_coder(p, pause):
 
 @pytest.mark.parametrize("p", PARAMS, ids=str)
 @pytest.mark.parametrize("pause", ["none", "random"])
-def test_delta_transform(p, pause):
+@pytest.mark.parametrize("stage", [DeltaTransform, DeltaBlock], ids=lambda c: c.__name__)
+def test_delta_transform(stage, p, pause):
     xs = [x[x != 0] for x in transfer_set(p, 2)]
     xs = [x for x in xs if x.size]
-    dut = DeltaTransform(p)
+    dut = stage(p)
     (blocks,), _ = simulate(dut, [(dut.i, word_payloads(xs, p), pauses(pause, 1))],
                             [(dut.o, len(xs), pauses(pause, 2))])
     lay = block_layout(p)
@@ -83,7 +86,8 @@ def test_delta_transform(p, pause):
 
 @pytest.mark.parametrize("p", PARAMS, ids=str)
 @pytest.mark.parametrize("pause", ["none", "random"])
-def test_symbol_coder(p, pause):
+@pytest.mark.parametrize("serial", [False, True], ids=["parallel", "serial"])
+def test_symbol_coder(serial, p, pause):
     rng = np.random.default_rng(3)
     blocks = np.concatenate([ebpc.nonzero_blocks(datagen.make(k, rng, 64, p.word_bits), p)
                              for k in ("dense", "smooth", "adversarial", "relu", "sparse80")])
@@ -94,7 +98,7 @@ def test_symbol_coder(p, pause):
                  "deltas": [int(v) for v in d]}
                 for k, (b, d) in enumerate(zip(base, deltas))]
     payloads[-1]["last"] = 1
-    dut = SymbolCoder(p)
+    dut = SerialSymbolCoder(p) if serial else SymbolCoder(p)
     (items,), cycles = simulate(dut, [(dut.i, payloads, pauses(pause, 1))],
                                 [(dut.o, sum(q["last"] for q in payloads), pauses(pause, 2))])
     got = transfers([unpack(dut.o.payload.shape(), v) for v in items], lambda d: d["last"])
@@ -108,7 +112,9 @@ def test_symbol_coder(p, pause):
     assert [code_bits(t) for t in got] == want
     assert all(t[-1]["len"] > 0 for t in got)          # a transfer's final item carries bits
     if pause == "none":
-        per_block = -(-(p.planes + 1) // symbol_lanes(p))
+        # serial: base + one symbol per cycle + one cycle per run that a symbol ends
+        per_block = p.planes + 1 + (p.planes + 1) // 2 if serial else \
+            -(-(p.planes + 1) // symbol_lanes(p))
         assert cycles <= len(blocks) * per_block + 4
 
 
@@ -148,6 +154,7 @@ def test_bit_packer_validates():
     ({"word_bits": 10}, "word_bits must be 8 or 16, not 10"),
     ({"block_size": 32}, "block_size must be 8 or 16, not 32"),
     ({"bpc_words": 3}, "bpc_words must be 1 or 2, not 3"),
+    ({"serial": 2}, "serial must be 0 or 1, not 2"),
 ])
 def test_encoder_validates_parameters(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):

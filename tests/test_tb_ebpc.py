@@ -9,8 +9,10 @@ from tb.runner import run
 pytestmark = pytest.mark.sim
 
 ENCODER = [{}, {"word_bits": 16, "block_size": 16}, {"bpc_words": 2},
-           {"word_bits": 16, "block_size": 8, "bpc_words": 2}, {"block_size": 16}]
-DECODER = [{}, {"word_bits": 16, "block_size": 16}, {"word_bits": 16}, {"block_size": 16}]
+           {"word_bits": 16, "block_size": 8, "bpc_words": 2}, {"block_size": 16},
+           {"serial": 1}, {"serial": 1, "word_bits": 16, "block_size": 16}]
+DECODER = [{}, {"word_bits": 16, "block_size": 16}, {"word_bits": 16}, {"block_size": 16},
+           {"serial": 1}, {"serial": 1, "word_bits": 16, "block_size": 16}]
 NOC = [{}, {"weight_bits": 8, "len_bits": 3}, {"weight_bits": 12, "len_bits": 8}]
 DICT = [{}, {"G": 1, "B_max": 2, "R": 0}, {"G": 8, "B_max": 8, "R": 8},
         {"G": 2, "B_max": 6, "R": 2}]
@@ -23,7 +25,7 @@ COMMON = ["edge_cases", "random_backpressure", "long_transfers", "back_to_back",
 SUITES = ([("ebpc-encoder", "tb.ebpc_encoder_tb", t, ENCODER) for t in COMMON]
           + [("ebpc-decoder", "tb.ebpc_decoder_tb", t, DECODER)
              for t in [*COMMON, "malformed_fuzz"]]
-          + [("ebpc-roundtrip", "tb.ebpc_roundtrip_tb", t, DECODER[:2])
+          + [("ebpc-roundtrip", "tb.ebpc_roundtrip_tb", t, [*DECODER[:2], {"serial": 1}])
              for t in ("full_rate", "backpressure")]
           + [("noc-weight-decoder", "tb.noc_decoder_tb", t, NOC)
              for t in ("random_backpressure", "edge_cases", "malformed_fuzz",

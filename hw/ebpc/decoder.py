@@ -9,6 +9,7 @@ from ..bitunpack import BitUnpacker
 from .delta_reverse import DeltaReverse
 from .layouts import COUNT_BITS, EBPCParams, output_word_layout
 from .merge import Merge
+from .plane_block import PlaneBlock
 from .plane_buffer import PlaneBuffer
 from .symbol_decoder import SymbolDecoder, symbol_window
 from .znz_decoder import ZNZ_WINDOW, ZnzDecoder
@@ -29,6 +30,10 @@ class EBPCDecoder(wiring.Component):
         8 or 16: width of the words and of the ZNZ and BPC ports.
     block_size : int
         8 or 16.
+    serial : int
+        0 (fast, default) or 1 (area-optimised): one symbol code per cycle
+        (``SymbolDecoder(serial=True)``, a narrower BPC unpacker) and one block register
+        (:class:`PlaneBlock`) instead of two. Same streams, lower throughput (docs/synthesis.md).
 
     Members
     -------
@@ -56,8 +61,11 @@ class EBPCDecoder(wiring.Component):
         For a parameter out of range.
     """
 
-    def __init__(self, word_bits=8, block_size=8):
+    def __init__(self, word_bits=8, block_size=8, serial=0):
         self._p = EBPCParams(word_bits, block_size)
+        if serial not in (0, 1):
+            raise ValueError(f"serial must be 0 or 1, not {serial!r}")
+        self._serial = bool(serial)
         stream_in = packed_layout(word_bits, word_bits)
         super().__init__({
             "i_count": In(stream.Signature(unsigned(COUNT_BITS))),
@@ -73,13 +81,14 @@ class EBPCDecoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         p = self._p
-        width = symbol_window(p)
+        width = symbol_window(p, self._serial)
         m.submodules.znz_unpacker = znz_unpacker = BitUnpacker(p.word_bits, ZNZ_WINDOW,
                                                               ZNZ_WINDOW)
         m.submodules.znz_decoder = znz = ZnzDecoder(p, znz_unpacker.capacity)
         m.submodules.bpc_unpacker = bpc_unpacker = BitUnpacker(p.word_bits, width, width)
-        m.submodules.symbol_decoder = symbols = SymbolDecoder(p, bpc_unpacker.capacity)
-        m.submodules.plane_buffer = planes = PlaneBuffer(p)
+        m.submodules.symbol_decoder = symbols = SymbolDecoder(p, bpc_unpacker.capacity,
+                                                              self._serial)
+        m.submodules.plane_buffer = planes = PlaneBlock(p) if self._serial else PlaneBuffer(p)
         m.submodules.delta_reverse = reverse = DeltaReverse(p)
         m.submodules.merge = merge = Merge(p)
 

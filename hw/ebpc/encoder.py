@@ -6,8 +6,10 @@ from amaranth.lib.wiring import In, Out
 
 from ..bitpack import BitPacker
 from ..bitpack import word_layout as packed_layout
+from .delta_block import DeltaBlock
 from .delta_planes import DeltaTransform
 from .layouts import ZNZ_CODE_BITS, EBPCParams, item_bits, word_layout
+from .serial_coder import SerialSymbolCoder
 from .symbol_coder import SymbolCoder
 from .zero_run import ZeroRunCoder
 
@@ -33,6 +35,10 @@ class EBPCEncoder(wiring.Component):
         carries two stream words, the first in the high half, and ``half`` marks a final port
         word whose low half is not part of the stream; this lifts the 0.8 words/cycle cap of
         incompressible data.
+    serial : int
+        0 (fast, default) or 1 (area-optimised): one block register instead of two
+        (:class:`DeltaBlock`) and one symbol code per cycle (:class:`SerialSymbolCoder`) with a
+        narrower BPC packer. The streams are the same; throughput drops (docs/synthesis.md).
 
     Members
     -------
@@ -57,10 +63,13 @@ class EBPCEncoder(wiring.Component):
         For a parameter out of range.
     """
 
-    def __init__(self, word_bits=8, block_size=8, bpc_words=1):
+    def __init__(self, word_bits=8, block_size=8, bpc_words=1, serial=0):
         self._p = EBPCParams(word_bits, block_size)
         if bpc_words not in (1, 2):
             raise ValueError(f"bpc_words must be 1 or 2, not {bpc_words!r}")
+        if serial not in (0, 1):
+            raise ValueError(f"serial must be 0 or 1, not {serial!r}")
+        self._serial = bool(serial)
         self._bpc_bits = bpc_words * word_bits
         super().__init__({
             "i_words": In(stream.Signature(word_layout(self._p))),
@@ -81,10 +90,14 @@ class EBPCEncoder(wiring.Component):
         p = self._p
         m.submodules.zero_run = zero_run = ZeroRunCoder(p)
         m.submodules.znz_packer = znz_packer = BitPacker(ZNZ_CODE_BITS, p.word_bits)
-        m.submodules.delta = delta = DeltaTransform(p)
-        m.submodules.symbol_coder = coder = SymbolCoder(p)
-        m.submodules.bpc_packer = bpc_packer = BitPacker(item_bits(p), self._bpc_bits,
-                                                         p.word_bits)
+        if self._serial:
+            m.submodules.delta = delta = DeltaBlock(p)
+            m.submodules.symbol_coder = coder = SerialSymbolCoder(p)
+        else:
+            m.submodules.delta = delta = DeltaTransform(p)
+            m.submodules.symbol_coder = coder = SymbolCoder(p)
+        m.submodules.bpc_packer = bpc_packer = BitPacker(item_bits(p, self._serial),
+                                                         self._bpc_bits, p.word_bits)
         wiring.connect(m, wiring.flipped(self.i_words), zero_run.i)
         wiring.connect(m, zero_run.o_znz, znz_packer.i)
         wiring.connect(m, znz_packer.o, wiring.flipped(self.o_znz))

@@ -6,7 +6,30 @@ from amaranth.lib.wiring import In, Out
 
 from .layouts import decoded_block_layout, symbols_layout
 
-__all__ = ["PlaneBuffer"]
+__all__ = ["PlaneBuffer", "next_planes", "plane_deltas"]
+
+
+def next_planes(m, p, item, planes, prev):
+    """The planes after symbols item ``item`` (lane by lane, each writing k planes from its first
+    symbol: P = X XOR previous plane, or 0 for ``direct``), and the last plane written."""
+    new = list(planes)
+    carry = Mux(item.has_base, 0, prev)
+    first = item.start
+    for n, lane in enumerate(item.lanes):
+        value = Signal(p.plane_bits, name=f"lane{n}_plane")
+        m.d.comb += value.eq(Mux(lane.direct, 0, lane.x ^ carry))
+        new = [Mux(lane.valid & (first <= b) & (b < first + lane.k), value, new[b])
+               for b in range(p.planes)]
+        carry = Mux(lane.valid, value, carry)
+        first = Mux(lane.valid, first + lane.k, first)
+    return new, carry
+
+
+def plane_deltas(p, planes):
+    """The deltas d1 .. d(n-1) of a block read across its planes (bit b from plane b, d1 at the
+    MSB of each plane)."""
+    return [Cat(*(planes[b][p.plane_bits - 1 - i] for b in range(p.planes)))
+            for i in range(p.plane_bits)]
 
 
 class PlaneBuffer(wiring.Component):
@@ -45,17 +68,7 @@ class PlaneBuffer(wiring.Component):
         prev = Signal(p.plane_bits)               # the last plane written
         base = Signal(p.word_bits)
 
-        # planes after this item: lane by lane, each writing k planes from its first symbol
-        new = list(planes)
-        carry = Mux(item.has_base, 0, prev)
-        first = item.start
-        for lane in item.lanes:
-            value = Signal(p.plane_bits)
-            m.d.comb += value.eq(Mux(lane.direct, 0, lane.x ^ carry))
-            new = [Mux(lane.valid & (first <= b) & (b < first + lane.k), value, new[b])
-                   for b in range(p.planes)]
-            carry = Mux(lane.valid, value, carry)
-            first = Mux(lane.valid, first + lane.k, first)
+        new, carry = next_planes(m, p, item, planes, prev)
 
         emits = item.done | item.end
         o_free = self.o.ready | ~self.o.valid
@@ -71,10 +84,8 @@ class PlaneBuffer(wiring.Component):
             m.d.sync += [self.o.valid.eq(1), self.o.payload.end.eq(item.end),
                          self.o.payload.error.eq(item.error),
                          self.o.payload.base.eq(Mux(item.has_base, item.base, base))]
-            for i in range(p.plane_bits):        # delta d_(i+1): bit b from plane b, d1 at MSB
-                column = p.plane_bits - 1 - i
-                m.d.sync += self.o.payload.deltas[i].eq(Cat(*(new[b][column]
-                                                               for b in range(p.planes))))
+            m.d.sync += [self.o.payload.deltas[i].eq(d)
+                         for i, d in enumerate(plane_deltas(p, new))]
         with m.Elif(self.o.ready):
             m.d.sync += self.o.valid.eq(0)
         return m

@@ -7,7 +7,43 @@ from amaranth.lib.wiring import In, Out
 from ..bitpack import code_layout
 from .layouts import block_layout, item_bits, symbol_code_bits, symbol_lanes
 
-__all__ = ["SymbolCoder"]
+__all__ = ["SymbolCoder", "block_plane", "run_code", "nonzero_code"]
+
+
+def block_plane(p, blk, b):
+    """Bit-plane ``b`` of block ``blk`` (bit b of every delta, d1 at the MSB)."""
+    return Cat(*(blk.deltas[i][b] for i in reversed(range(p.plane_bits))))
+
+
+def run_code(p, run):
+    """(code, length) of a run of ``run`` >= 1 zero symbols: ``01``, or ``001`` + (run - 2)."""
+    return (Mux(run == 1, 0b01, Cat((run - 2)[:p.run_bits], Const(0b001, 3))),
+            Mux(run == 1, 2, 3 + p.run_bits))
+
+
+def nonzero_code(m, p, x, plane, name):
+    """(code, length) of the non-zero DBX symbol ``x`` of bit-plane ``plane``: the code table
+    of the format (all ones, plane zero, two adjacent ones, a single one, else raw)."""
+    pb, full = p.plane_bits, (1 << p.plane_bits) - 1
+    cbits = symbol_code_bits(p)
+    code, length = Signal(cbits, name=f"{name}_code"), Signal(range(cbits + 1), name=f"{name}_len")
+    single = [x == (1 << (pb - 1 - k)) for k in range(pb)]
+    double = [x == (0b11 << (pb - 2 - k)) for k in range(pb - 1)]
+    with m.If(x == full):
+        m.d.comb += [code.eq(0b00000), length.eq(5)]
+    with m.Elif(plane == 0):
+        m.d.comb += [code.eq(0b00001), length.eq(5)]
+    for k in range(pb - 1):
+        with m.Elif(double[k]):
+            m.d.comb += [code.eq(Cat(Const(k, p.pos_bits), Const(0b00010, 5))),
+                         length.eq(5 + p.pos_bits)]
+    for k in range(pb):
+        with m.Elif(single[k]):
+            m.d.comb += [code.eq(Cat(Const(k, p.pos_bits), Const(0b00011, 5))),
+                         length.eq(5 + p.pos_bits)]
+    with m.Else():
+        m.d.comb += [code.eq(Cat(x, Const(1, 1))), length.eq(1 + pb)]
+    return code, length
 
 
 class SymbolCoder(wiring.Component):
@@ -45,9 +81,7 @@ class SymbolCoder(wiring.Component):
     def _symbol_codes(self, m, blk):
         """(code, length) of every symbol of ``blk``, zero runs merged."""
         p = self._p
-        pb, full = p.plane_bits, (1 << p.plane_bits) - 1
-        cbits = symbol_code_bits(p)
-        planes = [Cat(*(blk.deltas[i][b] for i in reversed(range(pb)))) for b in range(p.planes)]
+        planes = [block_plane(p, blk, b) for b in range(p.planes)]
         xs = [planes[0]] + [planes[j] ^ planes[j - 1] for j in range(1, p.planes)]
         zero = [x == 0 for x in xs]
 
@@ -59,33 +93,17 @@ class SymbolCoder(wiring.Component):
             following = run[j]
 
         codes = []
+        cbits = symbol_code_bits(p)
         for j, (x, plane) in enumerate(zip(xs, planes)):
-            code, length = Signal(cbits, name=f"code{j}"), Signal(range(cbits + 1), name=f"len{j}")
-            single = [x == (1 << (pb - 1 - k)) for k in range(pb)]
-            double = [x == (0b11 << (pb - 2 - k)) for k in range(pb - 1)]
+            nz_code, nz_len = nonzero_code(m, p, x, plane, f"sym{j}")
+            code, length = Signal(cbits, name=f"code{j}"), Signal(range(cbits + 1),
+                                                                  name=f"len{j}")
             opens = zero[j] if j == 0 else zero[j] & ~zero[j - 1]
-            with m.If(opens):
-                with m.If(run[j] == 1):
-                    m.d.comb += [code.eq(0b01), length.eq(2)]
-                with m.Else():
-                    m.d.comb += [code.eq(Cat((run[j] - 2)[:p.run_bits], Const(0b001, 3))),
-                                 length.eq(3 + p.run_bits)]
-            with m.Elif(zero[j]):
-                m.d.comb += length.eq(0)
-            with m.Elif(x == full):
-                m.d.comb += [code.eq(0b00000), length.eq(5)]
-            with m.Elif(plane == 0):
-                m.d.comb += [code.eq(0b00001), length.eq(5)]
-            for k in range(pb - 1):
-                with m.Elif(double[k]):
-                    m.d.comb += [code.eq(Cat(Const(k, p.pos_bits), Const(0b00010, 5))),
-                                 length.eq(5 + p.pos_bits)]
-            for k in range(pb):
-                with m.Elif(single[k]):
-                    m.d.comb += [code.eq(Cat(Const(k, p.pos_bits), Const(0b00011, 5))),
-                                 length.eq(5 + p.pos_bits)]
-            with m.Else():
-                m.d.comb += [code.eq(Cat(x, Const(1, 1))), length.eq(1 + pb)]
+            r_code, r_len = run_code(p, run[j])
+            with m.If(opens):                 # the first zero symbol carries its run's code
+                m.d.comb += [code.eq(r_code), length.eq(r_len)]
+            with m.Elif(~zero[j]):
+                m.d.comb += [code.eq(nz_code), length.eq(nz_len)]
             codes.append((code, length))
         return codes
 

@@ -10,9 +10,9 @@ from .layouts import symbol_code_bits, symbol_lanes, symbols_layout
 __all__ = ["SymbolDecoder", "symbol_window"]
 
 
-def symbol_window(p):
+def symbol_window(p, serial=False):
     """Bits the decoder looks at per cycle: the base and lanes - 1 codes, or lanes codes."""
-    lanes, code = symbol_lanes(p), symbol_code_bits(p)
+    lanes, code = symbol_lanes(p, serial), symbol_code_bits(p)
     return max(p.word_bits + (lanes - 1) * code, lanes * code)
 
 
@@ -33,22 +33,29 @@ class SymbolDecoder(wiring.Component):
     params : EBPCParams
     capacity : int
         Buffer size of the unpacker feeding ``window``.
+    serial : bool
+        The area-optimised configuration: one element (the base or one code) per cycle, and
+        ``o`` is not registered (``o.valid`` and ``o.payload`` are combinational from the
+        window and this stage's state; the bits are taken when ``o.ready``).
 
     Members
     -------
     window : In(window_signature(symbol_window, capacity, symbol_window))
     o : Out(stream.Signature(symbols_layout))
 
-    Latency 1 cycle. Throughput: ``symbol_lanes`` elements per cycle while bits are available.
+    Latency 1 cycle (0 when ``serial``). Throughput: ``symbol_lanes`` elements per cycle while
+    bits are available.
     Backpressure on ``o`` stops decoding.
     """
 
-    def __init__(self, params, capacity):
+    def __init__(self, params, capacity, serial=False):
         self._p = params
-        width = symbol_window(params)
+        self._serial = serial
+        self._lanes = symbol_lanes(params, serial)
+        width = symbol_window(params, serial)
         super().__init__({
             "window": In(window_signature(width, capacity, width)),
-            "o": Out(stream.Signature(symbols_layout(params))),
+            "o": Out(stream.Signature(symbols_layout(params, serial))),
         })
 
     def _decode(self, m, seg, name):
@@ -87,14 +94,15 @@ class SymbolDecoder(wiring.Component):
         win = self.window
         width = len(win.bits)
         code_bits = symbol_code_bits(p)
-        lanes = symbol_lanes(p)
+        lanes = self._lanes
 
         at_base = Signal(init=1)
         start = Signal(range(p.planes + 1))       # symbols of the block decoded so far
         error = Signal()
         o_free = self.o.ready | ~self.o.valid
-        with m.If(o_free):
-            m.d.sync += self.o.valid.eq(0)
+        if not self._serial:
+            with m.If(o_free):
+                m.d.sync += self.o.valid.eq(0)
 
         # lane l decodes the code that starts where lane l - 1 ended
         offset = Mux(at_base, p.word_bits, 0)
@@ -127,36 +135,45 @@ class SymbolDecoder(wiring.Component):
         any_code = results[0][0]
         base_ok = at_base & (win.avail >= p.word_bits)
 
-        item = self.o.payload
-        with m.If(o_free):
-            with m.If(at_base & win.end & (win.avail < p.word_bits)):
-                # padding only: the transfer's BPC stream is over
+        if self._serial:
+            # unregistered output: the plane block registers what it takes
+            item, out, gate, go = self.o.payload, "comb", Const(1), self.o.ready
+        else:
+            item = Signal(self.o.payload.shape(), reset_less=True)   # data: no reset, only valid
+            m.d.comb += self.o.payload.eq(item)
+            out, gate, go = "sync", o_free, Const(1)
+
+        def close(err):
+            """An ``end`` item; on its hand-over the window is flushed and a new block begins."""
+            m.d[out] += [self.o.valid.eq(1), item.end.eq(1), item.error.eq(err),
+                         item.done.eq(0), item.has_base.eq(0)]
+            m.d[out] += [item.lanes[lane].valid.eq(0) for lane in range(lanes)]
+            with m.If(go):
                 m.d.comb += win.flush.eq(1)
-                m.d.sync += [self.o.valid.eq(1), item.end.eq(1), item.error.eq(error),
-                             item.done.eq(0), item.has_base.eq(0), error.eq(0)]
-                m.d.sync += [item.lanes[lane].valid.eq(0) for lane in range(lanes)]
+                m.d.sync += [error.eq(0), at_base.eq(1), start.eq(0)]
+
+        with m.If(gate):
+            with m.If(at_base & win.end & (win.avail < p.word_bits)):
+                close(error)              # padding only: the transfer's BPC stream is over
             with m.Elif(any_code | base_ok):
-                m.d.comb += win.take.eq(Mux(any_code, take, p.word_bits))
-                m.d.sync += [
+                m.d[out] += [
                     self.o.valid.eq(1), item.end.eq(0), item.error.eq(0),
                     item.has_base.eq(at_base), item.base.eq(win.bits[width - p.word_bits:]),
                     item.start.eq(start), item.done.eq(done),
                 ]
                 for lane, (ok, kk, x, direct, bad, _) in enumerate(results):
-                    m.d.sync += [item.lanes[lane].valid.eq(ok), item.lanes[lane].k.eq(kk),
+                    m.d[out] += [item.lanes[lane].valid.eq(ok), item.lanes[lane].k.eq(kk),
                                  item.lanes[lane].x.eq(Mux(bad, 0, x)),
                                  item.lanes[lane].direct.eq(direct)]
-                    with m.If(ok & bad):
-                        m.d.sync += error.eq(1)
-                with m.If(done):
-                    m.d.sync += [at_base.eq(1), start.eq(0)]
-                with m.Else():
-                    m.d.sync += [at_base.eq(0), start.eq(symbol)]
+                with m.If(go):
+                    m.d.comb += win.take.eq(Mux(any_code, take, p.word_bits))
+                    for ok, _, _, _, bad, _ in results:
+                        with m.If(ok & bad):
+                            m.d.sync += error.eq(1)
+                    with m.If(done):
+                        m.d.sync += [at_base.eq(1), start.eq(0)]
+                    with m.Else():
+                        m.d.sync += [at_base.eq(0), start.eq(symbol)]
             with m.Elif(win.end):
-                # the stream ends inside a block: drop it, report, start over
-                m.d.comb += win.flush.eq(1)
-                m.d.sync += [self.o.valid.eq(1), item.end.eq(1), item.error.eq(1),
-                             item.done.eq(0), item.has_base.eq(0), error.eq(0),
-                             at_base.eq(1), start.eq(0)]
-                m.d.sync += [item.lanes[lane].valid.eq(0) for lane in range(lanes)]
+                close(1)                  # the stream ends inside a block: drop it, start over
         return m
