@@ -9,6 +9,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 all: setup                ## install everything, then the main job on built-in defaults
 	$(BIN)/dnnpress build
+	$(BIN)/python -m tb.bench ebpc-encoder ebpc-decoder
 	$(BIN)/dnnpress synth
 
 setup: tools $(STAMP)
@@ -17,7 +18,7 @@ tools:                    ## Icarus Verilog and Yosys from apt-get where missing
 	$(PYTHON) -m dnnpress.tools iverilog yosys
 	-$(PYTHON) -m synth.tools   # OpenSTA, nextpnr-ice40, OSU 0.18 um: optional figures
 
-synth: setup              ## area (GE), timing, iCE40 -> build/reports/synth.{json,md}
+synth: setup              ## area (GE), timing, iCE40 -> build/reports/synth.{json,md} (+ words/cycle of make bench)
 	$(BIN)/dnnpress synth
 
 readme: synth             ## the README's synthesis tables, from build/reports/synth.json

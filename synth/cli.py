@@ -1,12 +1,15 @@
 """``synth [CORE ...] [--set NAME=VALUE ...] [--no-timing] [--no-fpga] [--out DIR]``.
 
-Runs the flow on the named cores (default: every core of :data:`dnnpress.cores.CORES`), prints a
-compact table and writes ``synth.json`` and ``synth.md`` into ``DIR`` (``build/reports``). Work
+Runs the flow on the named cores (default: every core of :data:`dnnpress.cores.CORES`), and on
+their variants (the EBPC cores' area-optimised ``serial=1``) unless ``--set`` names one of their
+parameters; prints a compact table and writes ``synth.json`` and ``synth.md`` into ``DIR``
+(``build/reports``), with the words/cycle that ``make bench`` measured where it has. Work
 files go to ``build/synth/<module>/``. A missing optional tool prints one line and its figures
 are skipped; without Yosys nothing can run and the exit status is 2.
 """
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -18,7 +21,8 @@ from dnnpress.paths import BUILD, REPORTS
 
 from . import flow, fpga, liberty, report, timing, tools
 
-__all__ = ["WORK", "DESCRIPTION", "add_arguments", "run_core", "main", "run"]
+__all__ = ["WORK", "DESCRIPTION", "add_arguments", "run_core", "measured_throughput", "main",
+           "run"]
 
 #: work folder: one subfolder per core module
 WORK = BUILD / "synth"
@@ -75,6 +79,35 @@ def _settings(selected, items):
             for c in selected}
 
 
+def _jobs(selected, settings, params):
+    """``(report key, core, parameters, work folder)`` per synthesis: each core at its
+    parameters, and where no ``--set`` names it, its :attr:`~dnnpress.cores.Core.variants`."""
+    jobs = []
+    for c in selected:
+        jobs.append((c.name, c, params[c.name], WORK / c.module))
+        for variant in () if settings[c.name] else c.variants:
+            label = ",".join(f"{k}={v}" for k, v in variant.items())
+            tag = "_".join(f"{k}{v}" for k, v in variant.items())
+            jobs.append((f"{c.name} {label}", c, {**params[c.name], **variant},
+                         WORK / f"{c.module}_{tag}"))
+    return jobs
+
+
+def measured_throughput(core, params, reports=REPORTS):
+    """Words/cycle per data kind of ``core`` at ``params`` from ``make bench``'s JSON
+    (``reports/<core>.json``), with the authors' figures; None when not measured."""
+    path = Path(reports) / f"{core.replace('-', '_')}.json"
+    try:
+        bench = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    for entry in bench.get("results", []):
+        if entry.get("params") == params:
+            return {"words_per_cycle": {r["kind"]: r["words_per_cycle"] for r in entry["rows"]},
+                    "authors_rtl": bench.get("authors_rtl", {}), "source": str(path)}
+    return None
+
+
 DESCRIPTION = "Area (GE), logic depth, 180 nm timing and iCE40 figures of the dnnpress cores."
 
 
@@ -114,22 +147,23 @@ def run(args):
                "ge_libraries": liberty.LIBRARIES, "timing_library": timing.LABEL,
                "paper": report.PAPER, "paper_rows": report.PAPER_ROWS, "cores": {}}
     start = time.monotonic()
-    for c in selected:
-        print(f"synth: {c.name} ...", flush=True)
+    jobs = _jobs(selected, settings, params)
+    for key, c, values, workdir in jobs:
+        print(f"synth: {key} ...", flush=True)
         try:
-            results["cores"][c.name] = run_core(c, params[c.name], found, WORK / c.module,
-                                                not args.no_timing, not args.no_fpga)
+            r = run_core(c, values, found, workdir, not args.no_timing, not args.no_fpga)
         except _FAILURES as exc:
-            print(f"dnnpress: {c.name}: {exc}", file=sys.stderr)
+            print(f"dnnpress: {key}: {exc}", file=sys.stderr)
             return 1
+        results["cores"][key] = {"core": c.name, **r,
+                                 "throughput": measured_throughput(c.name, values)}
         for part in ("timing", "fpga"):
-            if "error" in results["cores"][c.name][part]:
-                print(f"dnnpress: {c.name}: {part}: {results['cores'][c.name][part]['error']}",
-                      file=sys.stderr)
+            if "error" in r[part]:
+                print(f"dnnpress: {key}: {part}: {r[part]['error']}", file=sys.stderr)
     print(report.console_table(results))
     out = Path(args.out)
     report.write_json(results, out / "synth.json")
     (out / "synth.md").write_text(report.render_markdown(results) + "\n")
-    print(f"synth: {len(selected)} core(s) in {time.monotonic() - start:.0f} s; wrote "
+    print(f"synth: {len(jobs)} configuration(s) in {time.monotonic() - start:.0f} s; wrote "
           f"{out / 'synth.json'} and {out / 'synth.md'}")
     return 0

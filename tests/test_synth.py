@@ -143,6 +143,29 @@ def test_main_writes_reports_beside_the_paper(capsys, tmp_path, monkeypatch):
     assert r["timing"] == {"skipped": "--no-timing"} and r["fpga"] == {"skipped": "--no-fpga"}
     md = (tmp_path / "synth.md").read_text()
     assert "2,833" in md and "approximate" in md and "`symbol_coder`" in md
+    # the area-optimised variant is reported beside the defaults, smaller
+    small = json.loads((tmp_path / "synth.json").read_text())["cores"]["ebpc-encoder serial=1"]
+    assert small["core"] == "ebpc-encoder" and small["params"]["serial"] == 1
+    assert small["area"]["nangate45"]["total_ge"] < n45["total_ge"]
+    assert "### ebpc-encoder: configurations" in md and "| **GE total NanGate45** |" in md
+
+
+def test_set_selects_one_configuration(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "WORK", tmp_path / "work")
+    assert cli.main(["ebpc-encoder", "--set", "serial=1", "--no-timing", "--no-fpga",
+                     "--out", str(tmp_path)]) == 0
+    assert list(json.loads((tmp_path / "synth.json").read_text())["cores"]) == ["ebpc-encoder"]
+
+
+def test_measured_throughput_joins_the_bench_report(tmp_path):
+    params = {"word_bits": 8, "block_size": 8, "bpc_words": 1, "serial": 1}
+    bench = {"authors_rtl": {"dense": 0.797}, "results": [
+        {"params": {**params, "serial": 0}, "rows": [{"kind": "dense", "words_per_cycle": 0.8}]},
+        {"params": params, "rows": [{"kind": "dense", "words_per_cycle": 0.46}]}]}
+    (tmp_path / "ebpc_encoder.json").write_text(json.dumps(bench))
+    got = cli.measured_throughput("ebpc-encoder", params, tmp_path)
+    assert got["words_per_cycle"] == {"dense": 0.46} and got["authors_rtl"] == {"dense": 0.797}
+    assert cli.measured_throughput("ebpc-decoder", params, tmp_path) is None
 
 
 def test_missing_optional_tools_are_one_line_each(capsys, tiny_core, tmp_path, monkeypatch):

@@ -69,9 +69,11 @@ def test_cocotb(core, module, test, params):
 @pytest.mark.parametrize("core,module,params", [
     ("ebpc-decoder", "tb.ebpc_decoder_tb", DECODER[0]),
     ("ebpc-decoder", "tb.ebpc_decoder_tb", DECODER[1]),
+    ("ebpc-decoder", "tb.ebpc_decoder_tb", {"serial": 1}),
     ("dict-decoder", "tb.dict_decoder_tb", DICT[0]),
     ("dict-decoder", "tb.dict_decoder_tb", DICT[2])],
-    ids=["ebpc-defaults", "ebpc-word_bits=16,block_size=16", "dict-defaults", "dict-G=8"])
+    ids=["ebpc-defaults", "ebpc-word_bits=16,block_size=16", "ebpc-serial=1", "dict-defaults",
+         "dict-G=8"])
 def test_decoder_fuzz_1000(core, module, params):
     run(core, module, params, select=r"\.malformed_fuzz\b",
         extra_env={"DNNPRESS_FUZZ_CASES": "1000"})
