@@ -110,6 +110,26 @@ class Harness:
         assert not rest
         return got[base:]
 
+    async def checked_transfers(self, streams, golden, error_beat=None):
+        """:meth:`stream_transfers`, then each transfer against ``golden(stream)``: the list of
+        expected beats (dicts of the fields to compare), or ``ValueError`` for a malformed
+        stream, whose final beat must carry ``error`` = 1 and the fields of ``error_beat``.
+        Beats of a good stream carry no error. Returns the transfers."""
+        got = await self.stream_transfers(streams)
+        for t, s in enumerate(streams):
+            try:
+                want = golden(s)
+            except ValueError as exc:
+                final = got[t][-1]
+                assert final["error"] == 1, f"stream {t}: golden says {exc}, no error flag"
+                for k, v in (error_beat or {}).items():
+                    assert final[k] == v, f"stream {t}: {k}={final[k]} on the error beat, not {v}"
+                continue
+            assert [{k: d[k] for k in w} for d, w in zip(got[t], want)] == want \
+                and len(got[t]) == len(want), f"stream {t}: beats differ from golden"
+            assert not any(d["error"] for d in got[t]), f"stream {t}: error on a good stream"
+        return got
+
     def words(self, name, last="last"):
         """The payload dicts seen on ``name``, split into transfers at ``last``."""
         out, cur = [], []

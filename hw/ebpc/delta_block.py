@@ -1,15 +1,14 @@
 """Single-buffered delta transform: non-zero words in, BPC blocks out, one block register."""
 
 from amaranth.hdl import Module, Signal, signed
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
-from .layouts import block_layout, word_layout
+from .delta_planes import DeltaTransform
+from .layouts import block_layout
 
 __all__ = ["DeltaBlock"]
 
 
-class DeltaBlock(wiring.Component):
+class DeltaBlock(DeltaTransform):
     """The area-optimised counterpart of :class:`DeltaTransform` (golden: ``nonzero_blocks``,
     ``block_deltas``): the deltas are written straight into the output block register, so there
     is one block of storage instead of two.
@@ -34,13 +33,6 @@ class DeltaBlock(wiring.Component):
     ``~o.valid | o.ready``), so the next block starts filling in the cycle its predecessor is
     taken.
     """
-
-    def __init__(self, params):
-        self._p = params
-        super().__init__({
-            "i": In(stream.Signature(word_layout(params))),
-            "o": Out(stream.Signature(block_layout(params))),
-        })
 
     def elaborate(self, platform):
         m = Module()
