@@ -17,3 +17,8 @@ def shared(relative):
         raise FileNotFoundError(f"{relative} not found: looked for {path} (the shared reference "
                                 f"folder beside the repository; set DNNPRESS_SHARED to move it)")
     return path
+
+
+def bench_report(core, reports=REPORTS):
+    """Where ``make bench`` writes the words/cycle of ``core``: ``reports/<core_name>.json``."""
+    return Path(reports) / f"{core.replace('-', '_')}.json"

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dnnpress import cores
-from dnnpress.paths import BUILD, REPORTS
+from dnnpress.paths import BUILD, REPORTS, bench_report
 
 from . import flow, fpga, liberty, report, timing, tools
 
@@ -96,7 +96,7 @@ def _jobs(selected, settings, params):
 def measured_throughput(core, params, reports=REPORTS):
     """Words/cycle per data kind of ``core`` at ``params`` from ``make bench``'s JSON
     (``reports/<core>.json``), with the authors' figures; None when not measured."""
-    path = Path(reports) / f"{core.replace('-', '_')}.json"
+    path = bench_report(core, reports)
     try:
         bench = json.loads(path.read_text())
     except (OSError, ValueError):

@@ -148,16 +148,12 @@ def _configs_md(core, configs, level):
     rows.append(row("flip-flops", [str(r["ffs"]) for r in rs]))
     rows.append(row("Fmax 180 nm (MHz)", [_num((r.get("timing") or {}).get("fmax_mhz"))
                                           for r in rs], "600 (65 nm)" if paper else ""))
-    kinds = []
-    for r in rs:
-        for kind in ((r.get("throughput") or {}).get("words_per_cycle") or {}):
-            if kind not in kinds:
-                kinds.append(kind)
+    measured = [(r.get("throughput") or {}).get("words_per_cycle") or {} for r in rs]
+    kinds = list(dict.fromkeys(kind for wpc in measured for kind in wpc))
     authors = next((r["throughput"]["authors_rtl"] for r in rs if r.get("throughput")), {})
     for kind in kinds:
-        rows.append(row(f"words/cycle, {kind}",
-                        [_num(((r.get("throughput") or {}).get("words_per_cycle") or {})
-                              .get(kind), 3) for r in rs], _num(authors.get(kind), 3)))
+        rows.append(row(f"words/cycle, {kind}", [_num(wpc.get(kind), 3) for wpc in measured],
+                        _num(authors.get(kind), 3)))
     lines = [f"{'#' * (level + 1)} {core}: configurations", "",
              *_table(head, rows), ""]
     if not kinds:

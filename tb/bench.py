@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from dnnpress import cores
-from dnnpress.paths import REPORTS
+from dnnpress.paths import REPORTS, bench_report
 from tb.runner import run
 
 __all__ = ["BENCHES", "main"]
@@ -78,7 +78,7 @@ def main(argv=None):
         results = [{"params": {**defaults, **params}, "rows": measure(core, module, params)}
                    for params in param_sets]
         print(table(core, results, goals, authors), "\n")
-        path = REPORTS / f"{core.replace('-', '_')}.json"
+        path = bench_report(core)
         path.write_text(json.dumps({"core": core, "goals": goals, "authors_rtl": authors,
                                     "source": SOURCE, "results": results}, indent=2) + "\n")
         print(f"wrote {path}\n")
