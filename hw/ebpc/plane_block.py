@@ -18,12 +18,11 @@ class PlaneBlock(wiring.Component):
     Parameters
     ----------
     params : EBPCParams
-    serial : bool
-        Width of ``i``: one lane (``SymbolDecoder(serial=True)``) or the fast decoder's lanes.
 
     Members
     -------
-    i : In(stream.Signature(symbols_layout))
+    i : In(stream.Signature(symbols_layout(serial=True)))
+        One lane per item, from ``SymbolDecoder(serial=True)``.
     o : Out(stream.Signature(decoded_block_layout))
 
     Latency 1 cycle from the item that completes a block. Throughput one item per cycle while a
@@ -32,10 +31,10 @@ class PlaneBlock(wiring.Component):
     ``o.valid`` does.
     """
 
-    def __init__(self, params, serial=True):
+    def __init__(self, params):
         self._p = params
         super().__init__({
-            "i": In(stream.Signature(symbols_layout(params, serial))),
+            "i": In(stream.Signature(symbols_layout(params, serial=True))),
             "o": Out(stream.Signature(decoded_block_layout(params))),
         })
 
