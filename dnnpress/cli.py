@@ -26,7 +26,7 @@ def _emit_list():
     for c in cores.CORES.values():
         lines.append(f"{c.name}  (module {c.module}): {c.doc}")
         for p in c.params:
-            allowed = "|".join(str(v) for v in p.choices)
+            allowed = p.allowed.replace(", ", "|")
             lines.append(f"    {p.name}={p.default}  [{allowed}]  {p.doc}")
     return "\n".join(lines)
 

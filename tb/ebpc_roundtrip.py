@@ -13,16 +13,20 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from dnnpress.cores import _EBPC_PARAMS, _EBPC_SERIAL, Core
+from dnnpress.cores import Core
 from hw.ebpc.decoder import EBPCDecoder
 from hw.ebpc.encoder import EBPCEncoder
+from hw.params import parametrised
 
 __all__ = ["EBPCRoundTrip", "CORE"]
 
 
+@parametrised
 class EBPCRoundTrip(wiring.Component):
     """The encoder's ports (``i_words``, ``o_znz``, ``o_bpc``) and the decoder's (``i_count``,
     ``i_znz``, ``i_bpc``, ``o_words``) under one clock."""
+
+    PARAMS = EBPCDecoder.PARAMS
 
     def __init__(self, word_bits=8, block_size=8, serial=0):
         self.encoder = EBPCEncoder(word_bits, block_size, serial=serial)
@@ -50,5 +54,4 @@ class EBPCRoundTrip(wiring.Component):
 
 
 #: the round trip as a core the runner can emit (not listed by ``dnnpress emit``)
-CORE = Core("ebpc-roundtrip", "ebpc_roundtrip", "tb.ebpc_roundtrip:EBPCRoundTrip",
-            _EBPC_PARAMS + (_EBPC_SERIAL,), "EBPC encoder -> decoder, for the round-trip testbench")
+CORE = Core("ebpc-roundtrip", "tb.ebpc_roundtrip:EBPCRoundTrip")

@@ -46,7 +46,7 @@ class Tiny(wiring.Component):
         return m
 
 
-TINY = cores.Core("tiny", "tiny", "tests.test_synth:Tiny", (), "test core")
+TINY = cores.Core("tiny", "tests.test_synth:Tiny")
 
 
 @pytest.fixture

@@ -1,12 +1,10 @@
 """Cluster-index cache and entry decoder (CRANIA-style)."""
 
-__all__ = ["check_params"]
+from ..params import Param
 
+__all__ = ["LINE_BYTES", "GROUP_BITS"]
 
-def check_params(**params):
-    """``ValueError`` for the first ``name=(value, allowed)`` whose value is not allowed."""
-    for name, (value, allowed) in params.items():
-        if value not in allowed:
-            shown = (f"{allowed.start}..{allowed.stop - 1}" if isinstance(allowed, range)
-                     else ", ".join(map(str, allowed)))
-            raise ValueError(f"{name} must be one of {shown}, not {value!r}")
+#: line widths both cluster components take, in bytes (one entry per byte)
+LINE_BYTES = (4, 8, 16, 32)
+#: the importance-group width both cluster components take
+GROUP_BITS = Param("group_bits", (1, 2, 3), "width of the importance group")

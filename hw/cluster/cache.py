@@ -6,30 +6,17 @@ from amaranth.lib.wiring import In, Out
 
 from golden.cluster_cache import POLICIES
 
-from . import check_params
+from ..params import Param, parametrised
+from . import GROUP_BITS, LINE_BYTES
 
 __all__ = ["ClusterIndexCache"]
 
 COUNTER_BITS = 32
 
 
+@parametrised
 class ClusterIndexCache(wiring.Component):
     """The cache of :class:`golden.cluster_cache.CacheModel`, hit for hit.
-
-    Parameters
-    ----------
-    line_bytes : int
-        4, 8, 16 or 32.
-    ways : int
-        1, 2, 4 or 8.
-    sets : int
-        A power of two, 1..256.
-    addr_width : int
-        8..32: width of line addresses.
-    policy : int
-        0 ``pinned`` (importance-pinned with bypass), 1 ``lru``, 2 ``least-important``.
-    group_bits : int
-        1..3: width of the importance group.
 
     Members
     -------
@@ -53,11 +40,16 @@ class ClusterIndexCache(wiring.Component):
     only when the previous response has gone; ``o_resp`` and ``o_mem_req`` hold until taken.
     """
 
+    PARAMS = (Param("line_bytes", LINE_BYTES, "bytes (entries) per line"),
+              Param("ways", (1, 2, 4, 8), "associativity"),
+              Param("sets", tuple(1 << i for i in range(9)), "sets (a power of two)"),
+              Param("addr_width", tuple(range(8, 33)), "width of line addresses"),
+              Param("policy", tuple(range(len(POLICIES))),
+                    ", ".join(f"{i} {name}" for i, name in enumerate(POLICIES))
+                    + " (pinned: importance-pinned with bypass)"),
+              GROUP_BITS)
+
     def __init__(self, line_bytes=16, ways=4, sets=16, addr_width=16, policy=0, group_bits=2):
-        check_params(line_bytes=(line_bytes, (4, 8, 16, 32)), ways=(ways, (1, 2, 4, 8)),
-                     sets=(sets, tuple(1 << i for i in range(9))),
-                     addr_width=(addr_width, range(8, 33)),
-                     policy=(policy, range(len(POLICIES))), group_bits=(group_bits, (1, 2, 3)))
         if sets > 1 << addr_width:
             raise ValueError(f"sets ({sets}) must not exceed 2**addr_width")
         self.line_bytes, self.ways, self.sets = line_bytes, ways, sets

@@ -6,7 +6,8 @@ from amaranth.lib.wiring import In, Out
 
 from golden.cluster_blocks import PAD
 
-from . import check_params
+from ..params import Param, parametrised
+from . import GROUP_BITS, LINE_BYTES
 
 __all__ = ["ClusterEntryDecoder"]
 
@@ -14,18 +15,10 @@ CLUSTERS = 16        # cidx 0..14, 15 = PAD
 VALUE_BITS = 16
 
 
+@parametrised
 class ClusterEntryDecoder(wiring.Component):
     """Decode a block's entries (:mod:`golden.cluster_blocks`) into ``{position, value}``
     beats, bit-exact with :func:`golden.cluster_trace.decoded_stream`.
-
-    Parameters
-    ----------
-    line_bytes : int
-        4, 8, 16 or 32: entries per input beat.
-    position_bits : int
-        8..24: width of the weight position (layers up to ``2**position_bits`` weights).
-    group_bits : int
-        1..3: width of the importance group.
 
     Members
     -------
@@ -49,10 +42,12 @@ class ClusterEntryDecoder(wiring.Component):
     Backpressure on ``o_weights`` stalls the entry walk and then ``i_lines``.
     """
 
+    PARAMS = (Param("line_bytes", LINE_BYTES, "entries per input line"),
+              Param("position_bits", tuple(range(8, 25)),
+                    "width of the weight position (layers up to 2**position_bits weights)"),
+              GROUP_BITS)
+
     def __init__(self, line_bytes=16, position_bits=16, group_bits=2):
-        check_params(line_bytes=(line_bytes, (4, 8, 16, 32)),
-                     position_bits=(position_bits, range(8, 25)),
-                     group_bits=(group_bits, (1, 2, 3)))
         self.line_bytes, self.position_bits = line_bytes, position_bits
         self.group_bits = group_bits
         super().__init__({

@@ -7,24 +7,18 @@ from amaranth.lib.wiring import In, Out
 from golden.dict_codec import LIMITS, WORD_BITS
 
 from ..bitpack import word_layout
-from ..bitunpack import BitUnpacker, end_states, output_register
+from ..bitunpack import BitUnpacker
+from ..stream import OutputRegister, StreamEnd
+from ..params import Param, parametrised
 
 __all__ = ["DictDecoder"]
 
 LANES = (1, 2, 4, 8)
 
 
+@parametrised
 class DictDecoder(wiring.Component):
     """Decoder of :mod:`golden.dict_codec` streams, bit-exact with its ``decode_symbols``.
-
-    Parameters
-    ----------
-    G : int
-        1, 2, 4 or 8: weights per symbol, the output lanes; a stream must have this G.
-    B_max : int
-        1..8: the dictionary holds up to ``2**B_max`` symbols; streams with B <= B_max decode.
-    R : int
-        0..8: the widest run field; streams with R <= this decode (R = 0: no runs).
 
     Members
     -------
@@ -58,13 +52,14 @@ class DictDecoder(wiring.Component):
         For a parameter out of range.
     """
 
+    PARAMS = (Param("G", LANES, "weights per symbol, the output lanes; a stream must have "
+                                "this G"),
+              Param("B_max", tuple(range(1, 9)), "the dictionary holds up to 2**B_max symbols; "
+                                                 "streams with B <= B_max decode"),
+              Param("R", tuple(range(0, 9)), "the widest run field; streams with R <= this "
+                                             "decode (0: no runs)"))
+
     def __init__(self, G=4, B_max=4, R=4):
-        if G not in LANES:
-            raise ValueError(f"G must be one of {', '.join(map(str, LANES))}, not {G!r}")
-        if B_max not in range(1, 9):
-            raise ValueError(f"B_max must be in 1..8, not {B_max!r}")
-        if R not in range(0, 9):
-            raise ValueError(f"R must be in 0..8, not {R!r}")
         self._g, self._b_max, self._r_max = G, B_max, R
         self._window = max(WORD_BITS, 2 + 8 * G)
         super().__init__({
@@ -108,24 +103,21 @@ class DictDecoder(wiring.Component):
         m.d.comb += self.error.eq(bad)
 
         o = self.o_weights
-        o_free, put = output_register(m, o)
+        out = OutputRegister(m, o)
+        o_free = out.free
 
         def emit(value, count=g, last=0, error=0):
-            put(data=value, count=count, last=last, error=error)
+            out.emit(data=value, count=count, last=last, error=error)
+
+        ending = StreamEnd(m, unp.o, out, bad, final_beat=lambda: out.emit(last=1, error=0),
+                           error_beat=lambda: emit(0, count=0, last=1, error=1), restart="H0")
+        fail = ending.fail
 
         def symbol(value, next_state):
             """The next symbol: out now, or staged (valid low) for the end check if final."""
             m.d.sync += [sym_left.eq(sym_left - 1), first.eq(0)]
-            with m.If(sym_left == 1):
-                m.d.sync += [o.payload.data.eq(value), o.payload.count.eq(last_count)]
-                m.next = "CHECK"
-            with m.Else():
-                emit(value)
-                m.next = next_state
-
-        def fail():
-            m.d.sync += bad.eq(1)
-            m.next = "DRAIN"
+            ending.item(sym_left == 1, lambda: emit(value),
+                        [o.payload.data.eq(value), o.payload.count.eq(last_count)], next_state)
 
         def after_prefix(n):
             """The 8 bits after an n-bit prefix."""
@@ -217,6 +209,5 @@ class DictDecoder(wiring.Component):
                     symbol(o.payload.data, "CODE")
                     with m.If((rem > 1) & (sym_left != 1)):
                         m.next = "RUN"
-            end_states(m, unp.o, o_free, bad, final_beat=lambda: put(last=1, error=0),
-                       error_beat=lambda: emit(0, count=0, last=1, error=1), restart="H0")
+            ending.states()
         return m

@@ -6,8 +6,9 @@ from amaranth.lib.wiring import In, Out
 
 from ..bitpack import word_layout as packed_layout
 from ..bitunpack import BitUnpacker
+from ..params import parametrised
 from .delta_reverse import DeltaReverse
-from .layouts import COUNT_BITS, EBPCParams, output_word_layout
+from .layouts import COUNT_BITS, EBPC_PARAMS, SERIAL_PARAM, EBPCParams, output_word_layout
 from .merge import Merge
 from .plane_block import PlaneBlock
 from .plane_buffer import PlaneBuffer
@@ -17,6 +18,7 @@ from .znz_decoder import ZNZ_WINDOW, ZnzDecoder
 __all__ = ["EBPCDecoder"]
 
 
+@parametrised
 class EBPCDecoder(wiring.Component):
     """EBPC decompressor, bit-exact with ``golden.ebpc.decode``.
 
@@ -24,16 +26,9 @@ class EBPCDecoder(wiring.Component):
     :class:`BitUnpacker` -> :class:`SymbolDecoder` -> :class:`PlaneBuffer` ->
     :class:`DeltaReverse` (non-zero words); :class:`Merge` lays the words over the flags.
 
-    Parameters
-    ----------
-    word_bits : int
-        8 or 16: width of the words and of the ZNZ and BPC ports.
-    block_size : int
-        8 or 16.
-    serial : int
-        0 (fast, default) or 1 (area-optimised): one symbol code per cycle
-        (``SymbolDecoder(serial=True)``, a narrower BPC unpacker) and one block register
-        (:class:`PlaneBlock`) instead of two. Same streams, lower throughput (docs/synthesis.md).
+    ``serial=1`` selects the area-optimised stages: one symbol code per cycle with a narrower
+    BPC unpacker, and one block register instead of two. Same streams, lower throughput
+    (docs/synthesis.md).
 
     Members
     -------
@@ -61,10 +56,10 @@ class EBPCDecoder(wiring.Component):
         For a parameter out of range.
     """
 
+    PARAMS = (*EBPC_PARAMS, SERIAL_PARAM)
+
     def __init__(self, word_bits=8, block_size=8, serial=0):
         self._p = EBPCParams(word_bits, block_size)
-        if serial not in (0, 1):
-            raise ValueError(f"serial must be 0 or 1, not {serial!r}")
         self._serial = bool(serial)
         stream_in = packed_layout(word_bits, word_bits)
         super().__init__({

@@ -6,9 +6,10 @@ from amaranth.lib.wiring import In, Out
 
 from ..bitpack import BitPacker
 from ..bitpack import word_layout as packed_layout
+from ..params import Param, parametrised
 from .delta_block import DeltaBlock
 from .delta_planes import DeltaTransform
-from .layouts import ZNZ_CODE_BITS, EBPCParams, item_bits, word_layout
+from .layouts import EBPC_PARAMS, SERIAL_PARAM, ZNZ_CODE_BITS, EBPCParams, item_bits, word_layout
 from .serial_coder import SerialSymbolCoder
 from .symbol_coder import SymbolCoder
 from .zero_run import ZeroRunCoder
@@ -16,6 +17,7 @@ from .zero_run import ZeroRunCoder
 __all__ = ["EBPCEncoder"]
 
 
+@parametrised
 class EBPCEncoder(wiring.Component):
     """EBPC compressor, bit-exact with ``golden.ebpc.encode``.
 
@@ -24,21 +26,10 @@ class EBPCEncoder(wiring.Component):
     and their deltas; :class:`SymbolCoder` codes each block as a few items; a second
     :class:`BitPacker` packs them onto ``o_bpc``.
 
-    Parameters
-    ----------
-    word_bits : int
-        8 or 16: width of the signed input words and of the ZNZ port.
-    block_size : int
-        8 or 16: words per BPC block.
-    bpc_words : int
-        1 or 2: BPC port width in stream words (``bpc_words * word_bits`` bits). At 2 a port word
-        carries two stream words, the first in the high half, and ``half`` marks a final port
-        word whose low half is not part of the stream; this lifts the 0.8 words/cycle cap of
-        incompressible data.
-    serial : int
-        0 (fast, default) or 1 (area-optimised): one block register instead of two
-        (:class:`DeltaBlock`) and one symbol code per cycle (:class:`SerialSymbolCoder`) with a
-        narrower BPC packer. The streams are the same; throughput drops (docs/synthesis.md).
+    ``serial=1`` selects the area-optimised stages: one block register instead of two and one
+    symbol code per cycle with a narrower BPC packer; the streams are the same, throughput drops
+    (docs/synthesis.md). At ``bpc_words=2`` a port word carries two stream words, the first in
+    the high half, and ``half`` marks a final port word whose low half is not part of the stream.
 
     Members
     -------
@@ -63,12 +54,13 @@ class EBPCEncoder(wiring.Component):
         For a parameter out of range.
     """
 
+    PARAMS = (*EBPC_PARAMS,
+              Param("bpc_words", (1, 2), "BPC port width in words; 2 lifts the 0.8 word/cycle "
+                                         "cap of incompressible data"),
+              SERIAL_PARAM)
+
     def __init__(self, word_bits=8, block_size=8, bpc_words=1, serial=0):
         self._p = EBPCParams(word_bits, block_size)
-        if bpc_words not in (1, 2):
-            raise ValueError(f"bpc_words must be 1 or 2, not {bpc_words!r}")
-        if serial not in (0, 1):
-            raise ValueError(f"serial must be 0 or 1, not {serial!r}")
         self._serial = bool(serial)
         self._bpc_bits = bpc_words * word_bits
         super().__init__({

@@ -4,10 +4,20 @@ from amaranth.lib import data
 
 from golden.ebpc import ZNZ_RUN_BITS, EBPCParams
 
-__all__ = ["EBPCParams", "word_layout", "block_layout", "ZNZ_CODE_BITS", "symbol_code_bits",
+from ..params import Param
+
+__all__ = ["EBPC_PARAMS", "SERIAL_PARAM", "EBPCParams", "word_layout", "block_layout",
+           "ZNZ_CODE_BITS", "symbol_code_bits",
            "COUNT_BITS", "flag_layout", "lane_layout", "symbols_layout", "decoded_block_layout",
            "decoded_word_layout", "output_word_layout",
            "symbol_lanes", "item_bits"]
+
+#: the parameters both EBPC tops take
+EBPC_PARAMS = (Param("word_bits", (8, 16), "word width in bits (signed words)"),
+               Param("block_size", (8, 16), "words per BPC block"))
+#: the configuration switch of both EBPC tops
+SERIAL_PARAM = Param("serial", (0, 1), "1: area-optimised (one block register, one symbol code "
+                                       "per cycle; same streams, lower throughput)")
 
 #: longest ZNZ output per input word: a pending zero run (0 + 4 bits) and a 1
 ZNZ_CODE_BITS = 1 + ZNZ_RUN_BITS + 1

@@ -7,22 +7,18 @@ from amaranth.lib.wiring import In, Out
 from golden.noc_stream import COUNT_BITS, F_BITS, HEADER_BITS, S_BITS, WORD_BITS, StreamParams
 
 from ..bitpack import word_layout
-from ..bitunpack import BitUnpacker, end_states, output_register
+from ..bitunpack import BitUnpacker
+from ..stream import OutputRegister, StreamEnd
+from ..params import Param, parametrised
 
 __all__ = ["NoCWeightDecoder"]
 
 SLOPE_MAX = (1 << S_BITS) - 1
 
 
+@parametrised
 class NoCWeightDecoder(wiring.Component):
     """Decoder of the stream of :mod:`golden.noc_stream`, bit-exact with its ``decode``.
-
-    Parameters
-    ----------
-    weight_bits : int
-        8..16: width ``W`` of the fixed-point weights.
-    len_bits : int
-        3..8: width of the run-length field.
 
     Members
     -------
@@ -48,6 +44,9 @@ class NoCWeightDecoder(wiring.Component):
     ValueError
         For a parameter out of range.
     """
+
+    PARAMS = (Param("weight_bits", tuple(range(8, 17)), "width W of the fixed-point weights"),
+              Param("len_bits", tuple(range(3, 9)), "width of the run-length field"))
 
     def __init__(self, weight_bits=16, len_bits=6):
         self._p = StreamParams(weight_bits, len_bits)
@@ -83,24 +82,20 @@ class NoCWeightDecoder(wiring.Component):
         held = Signal(w)
         bad = Signal()                        # the stream is malformed
 
-        o_free, put = output_register(m, self.o_weights)
+        out = OutputRegister(m, self.o_weights)
+        o_free = out.free
 
         def emit(value, last=0, error=0):
-            put(data=value, frac=frac, last=last, error=error)
+            out.emit(data=value, frac=frac, last=last, error=error)
+
+        ending = StreamEnd(m, unp.o, out, bad, final_beat=lambda: emit(held, last=1),
+                           error_beat=lambda: emit(0, last=1, error=1), restart="HEADER")
+        fail = ending.fail
 
         def weight(value, next_state):
             """The next weight: out now, or held for the end check when it is the N-th."""
             m.d.sync += n_left.eq(n_left - 1)
-            with m.If(n_left == 1):
-                m.d.sync += held.eq(value)
-                m.next = "CHECK"
-            with m.Else():
-                emit(value)
-                m.next = next_state
-
-        def fail():
-            m.d.sync += bad.eq(1)
-            m.next = "DRAIN"
+            ending.item(n_left == 1, lambda: emit(value), held.eq(value), next_state)
 
         tag = field(0, 1)
         run_len = field(1, lb)
@@ -155,6 +150,5 @@ class NoCWeightDecoder(wiring.Component):
                     weight(acc[e:], "RECORD")
                     with m.If((rem > 1) & (n_left != 1)):
                         m.next = "RUN"
-            end_states(m, unp.o, o_free, bad, final_beat=lambda: emit(held, last=1),
-                       error_beat=lambda: emit(0, last=1, error=1), restart="HEADER")
+            ending.states()
         return m
