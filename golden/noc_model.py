@@ -39,6 +39,10 @@ __all__ = ["DEFAULT_CONFIG", "NoCConfig", "load_config", "Layer", "lenet5_layers
 
 DEFAULT_CONFIG = Path(__file__).with_name("noc_config.toml")
 
+#: largest mesh side: a 256 x 256 mesh takes the LeNet-5 estimate about 2 s and 120 MB (memory
+#: and time grow with the nodes and the route lengths)
+MAX_MESH = 256
+
 #: TOML (section, key) -> NoCConfig field
 _KEYS = {
     (None, "clock_hz"): "clock_hz", (None, "mesh"): "mesh",
@@ -95,31 +99,44 @@ class NoCConfig:
             if v < 0 or (positive and v == 0):
                 raise ValueError(f"NoC config: {f.name} must be {'> 0' if positive else '>= 0'}, "
                                  f"got {v}")
-        if (len(self.mesh) != 2 or not all(isinstance(x, int) and x >= 1 for x in self.mesh)):
-            raise ValueError(f"NoC config: mesh must be [width, height] of positive integers, "
-                             f"got {list(self.mesh)}")
+        if (len(self.mesh) != 2 or not all(_is_int(x) and 1 <= x <= MAX_MESH
+                                             for x in self.mesh)):
+            raise ValueError(f"NoC config: mesh must be [width, height], integers in "
+                             f"1..{MAX_MESH}, got {list(self.mesh)}")
         width, height = self.mesh
         mis = self.memory_interfaces
-        if not mis or any(len(m) != 2 or not (0 <= m[0] < height and 0 <= m[1] < width)
-                          for m in mis):
+        if not mis or any(len(m) != 2 or not all(_is_int(x) for x in m)
+                          or not (0 <= m[0] < height and 0 <= m[1] < width) for m in mis):
             raise ValueError(f"NoC config: memory_interfaces must be a non-empty list of [row, "
                              f"column] inside the {width}x{height} mesh, got {list(mis)}")
         if len(set(mis)) >= width * height:
             raise ValueError("NoC config: no node is left for a PE")
 
 
+def _is_int(x):
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
 def load_config(path=None):
     """The defaults of :data:`DEFAULT_CONFIG`, overridden by the TOML file ``path`` if given;
-    ``ValueError`` naming an unknown key, a bad value or an unreadable file."""
+    ``ValueError`` naming the file and an unknown key, a bad value or why it cannot be read
+    (missing, not UTF-8, not TOML)."""
     values = _read(DEFAULT_CONFIG)
-    if path is not None:
-        values.update(_read(Path(path)))
-    return NoCConfig(**values)
+    if path is None:
+        return NoCConfig(**values)
+    values.update(_read(Path(path)))
+    try:
+        return NoCConfig(**values)
+    except ValueError as e:
+        raise ValueError(f"NoC config {path}: {str(e).removeprefix('NoC config: ')}") from None
 
 
 def _read(path):
     try:
-        doc = tomllib.loads(path.read_text())
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise ValueError(f"NoC config {path}: not UTF-8 text (byte {e.start} is "
+                         f"{e.object[e.start:e.start + 1]!r}); give a TOML file") from None
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise ValueError(f"NoC config {path}: {e}") from None
     out = {}
@@ -132,6 +149,12 @@ def _read(path):
                 raise ValueError(f"NoC config {path}: unknown key "
                                  f"{'.'.join(x for x in at if x)}; allowed: {allowed}")
             name = _KEYS[at]
+            if name in ("mesh", "memory_interfaces") and not (
+                    isinstance(v, list) and (name == "mesh" or all(isinstance(m, list)
+                                                                   for m in v))):
+                raise ValueError(f"NoC config {path}: {name} must be a list of "
+                                 f"{'integers' if name == 'mesh' else '[row, column] pairs'}, "
+                                 f"got {v!r}")
             out[name] = (tuple(tuple(m) for m in v) if name == "memory_interfaces"
                          else tuple(v) if name == "mesh" else v)
     return out
