@@ -6,6 +6,7 @@ Every error (unknown core or parameter, value out of range, malformed file) prin
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -243,7 +244,7 @@ def cmd_noc_model(args):
     cfg = noc_model.load_config(args.noc_config)
     layers = noc_model.lenet5_layers()
     weighted = [x.name for x in layers if x.weights]
-    crs = _numbers(args.cr, "--cr", 1e-3, 1e6) if args.cr else (1.0,)
+    crs = _numbers(args.cr, "--cr", 1e-3, 1e6) if args.cr is not None else (1.0,)
     if len(crs) not in (1, len(weighted)):
         raise CLIError(f"--cr takes one ratio or {len(weighted)} ({', '.join(weighted)}), "
                        f"not {len(crs)}")
@@ -273,8 +274,10 @@ def cmd_noc_sweep(args):
 
     if args.images < 2 or args.images > 10000:
         raise CLIError(f"--images must lie in 2..10000, not {args.images}")
-    grid = _numbers(args.grid, "--grid", 0, 100) if args.grid else noc_sweep.PAPER_GRID
-    budgets = _numbers(args.budgets, "--budgets", 0, 100) if args.budgets else noc_sweep.BUDGETS
+    grid = (_numbers(args.grid, "--grid", 0, 100) if args.grid is not None
+            else noc_sweep.PAPER_GRID)
+    budgets = (_numbers(args.budgets, "--budgets", 0, 100) if args.budgets is not None
+               else noc_sweep.BUDGETS)
     return _evaluate(noc_sweep.main, args.images, args.out, not args.no_progress,
                      tuple(sorted(set(grid))), budgets, noc_model.load_config(args.noc_config))
 
@@ -426,11 +429,29 @@ def parser():
     return ap
 
 
+def _quiet_stdout():
+    """Point stdout at the null device, so the interpreter's last flush into a closed pipe
+    raises nothing."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):             # stdout without a file descriptor (a test's)
+        pass
+
+
 def main(argv=None):
+    """Run the command line; the exit status: 0, 2 for a user error, 141 (128 + SIGPIPE, as
+    a killed writer) when stdout is a pipe closed early (``dnnpress ... stats | head``)."""
     ap = parser()
     args = ap.parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141
     except (CLIError, ValueError, TypeError) as exc:
         print(f"dnnpress: error: {exc}", file=sys.stderr)
         return 2

@@ -186,3 +186,39 @@ def test_dict_rejects_bad_input(capsys, tmp_path):
     ]:
         code, _, err = run(capsys, "dict", *argv)
         assert code == 2 and message in err, err
+
+
+def test_noc_config_errors_name_the_file(capsys, tmp_path):
+    cases = {"big.toml": ("mesh = [100000, 100000]\n", "integers in 1..256, got [100000, 100000]"),
+             "int.toml": ("mesh = 5\n", "mesh must be a list of integers, got 5"),
+             "mi.toml": ("memory_interfaces = [[0.5, 0]]\n", "memory_interfaces must be"),
+             "bad.toml": ("mesh = [8\n", "NoC config"),
+             "bin.toml": (b"\x89PNG\r\n\x1a\n\xff\xfe", "not UTF-8 text (byte 0 is b'\\x89')")}
+    for name, (text, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+        code, out, err = run(capsys, "noc", "model", "--noc-config", str(path))
+        assert code == 2 and out == "" and err.count("\n") == 1, name
+        assert err.startswith(f"dnnpress: error: NoC config {path}: ") and message in err, err
+    code, _, err = run(capsys, "noc", "model", "--cr", "")
+    assert code == 2 and "--cr must be comma-separated numbers, not ''" in err
+
+
+def test_noc_mesh_bound(tmp_path):
+    from golden import noc_model
+
+    f = tmp_path / "noc.toml"
+    f.write_text(f"mesh = [{noc_model.MAX_MESH}, {noc_model.MAX_MESH}]\n")
+    assert noc_model.load_config(f).mesh == (256, 256)
+    f.write_text(f"mesh = [{noc_model.MAX_MESH + 1}, 1]\nmemory_interfaces = [[0, 0]]\n")
+    with pytest.raises(ValueError, match=r"noc.toml: mesh must be \[width, height\], integers"):
+        noc_model.load_config(f)
+
+
+def test_stats_into_a_closed_pipe_is_quiet(tmp_path, fmap):
+    _, path = fmap
+    proc = subprocess.Popen([sys.executable, "-m", "dnnpress.cli", "ebpc", "stats", str(path),
+                             "--blocks"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()                         # `| head` that has already read its lines
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141 and err == ""
