@@ -1,10 +1,8 @@
 """cocotb tests of ``cluster_cache`` (emitted Verilog, Icarus): the golden line-access trace of
 iterative inference replayed access by access against :class:`golden.cluster_cache.CacheModel`,
-with a backing memory of random latency. Core parameters come in ``DNNPRESS_PARAMS``."""
+with a backing memory of random latency. The core parameters: :mod:`tb.preamble`."""
 
 import random
-import warnings
-import zlib
 
 import cocotb
 import numpy as np
@@ -12,21 +10,19 @@ from cocotb.triggers import RisingEdge
 
 from golden import cluster, cluster_blocks, cluster_trace
 from golden.cluster_cache import HIT, POLICIES, CacheModel
-from hw.cluster.cache import ClusterIndexCache
 from tb.harness import Harness
-from tb.runner import params_from_env
-from tb.streamdata import PAUSE_KINDS
+from tb.preamble import Context
+from tb.streamdata import PAUSE_KINDS, port_words
 
-warnings.filterwarnings("ignore", message=".*was never elaborated")
+CORE = "cluster-cache"
+#: ``make test``: every test below on each
+PARAM_SETS = ({"sets": 4, "policy": 0}, {"sets": 4, "policy": 1}, {"sets": 4, "policy": 2},
+              {"sets": 2, "ways": 1, "line_bytes": 8}, {"sets": 1, "ways": 8, "policy": 1})
 
-PARAMS = params_from_env()
-COMPONENT = ClusterIndexCache(**PARAMS)
+CTX = Context.of(CORE)
+COMPONENT, seed_of = CTX.component, CTX.seed_of
 C = COMPONENT
 POLICY = POLICIES[C.policy]
-
-
-def seed_of(*parts):
-    return zlib.crc32(repr((PARAMS, parts)).encode())
 
 
 def network(rng, sizes=(150, 1200, 1600)):
@@ -36,8 +32,7 @@ def network(rng, sizes=(150, 1200, 1600)):
 
 
 def lines_of(mem):
-    lb = C.line_bytes
-    return [int.from_bytes(mem[i:i + lb], "big") for i in range(0, len(mem), lb)]
+    return [d["data"] for d in port_words(mem, 8 * C.line_bytes)]
 
 
 async def memory(tb, image, rng, latency):

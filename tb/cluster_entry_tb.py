@@ -1,36 +1,32 @@
 """cocotb tests of ``cluster_entry_decoder`` (emitted Verilog, Icarus): every block of clustered
 layers decoded into ``{position, value}`` beats equal to
-:func:`golden.cluster_trace.decoded_stream` (the dense masked weights). Core parameters come in
-``DNNPRESS_PARAMS``."""
+:func:`golden.cluster_trace.decoded_stream` (the dense masked weights). The core parameters:
+:mod:`tb.preamble`."""
 
 import os
-import warnings
-import zlib
 
 import cocotb
 import numpy as np
 from cocotb.triggers import RisingEdge
 
 from golden import cluster, cluster_blocks, cluster_trace
-from hw.cluster.entry_decoder import ClusterEntryDecoder
 from tb.harness import Harness, throughput_bench
-from tb.runner import params_from_env
-from tb.streamdata import PAUSE_KINDS
+from tb.preamble import Context
+from tb.streamdata import PAUSE_KINDS, port_words
+from tb.suite import Bench
 
-warnings.filterwarnings("ignore", message=".*was never elaborated")
+CORE = "cluster-entry-decoder"
+#: ``make test``: every test below on each
+PARAM_SETS = ({}, {"line_bytes": 4})
+BENCH = Bench(({}, {"line_bytes": 4}), {"dense": 1.0}, "goal: one weight per cycle")
 
-PARAMS = params_from_env()
-COMPONENT = ClusterEntryDecoder(**PARAMS)
+CTX = Context.of(CORE)
+COMPONENT, seed_of = CTX.component, CTX.seed_of
 LB = COMPONENT.line_bytes
 
 
-def seed_of(*parts):
-    return zlib.crc32(repr((PARAMS, parts)).encode())
-
-
 def lines(block):
-    ls = [int.from_bytes(block[i:i + LB], "big") for i in range(0, len(block), LB)]
-    return [{"data": v, "last": int(i == len(ls) - 1)} for i, v in enumerate(ls)]
+    return port_words(block, 8 * LB)
 
 
 async def load_table(tb, layer):
@@ -119,5 +115,4 @@ async def throughput(dut):
         return sum(1 for _, d in tb.monitors["o_weights"].items if d["weight"])
 
     dut.active.value = 0
-    await throughput_bench(dut, COMPONENT, PARAMS, seed_of, transfer,
-                           os.environ["DNNPRESS_BENCH"], kinds=tuple(kinds))
+    await throughput_bench(dut, CTX, transfer, kinds=tuple(kinds))

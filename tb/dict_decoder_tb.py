@@ -1,30 +1,31 @@
 """cocotb tests of ``dict_decoder`` (emitted Verilog, Icarus) against ``golden.dict_codec``.
-Core parameters come in ``DNNPRESS_PARAMS``."""
+The core parameters: :mod:`tb.preamble`."""
 
 import os
-import warnings
-import zlib
 
 import cocotb
 import numpy as np
 
 from golden import dict_codec as dc
-from hw.dict.decoder import DictDecoder
-from tb.harness import Harness, throughput_bench
-from tb.runner import params_from_env
-from tb.streamdata import PAUSE_KINDS, mutate, stream_words
+from tb.harness import Harness, StreamDecoderTests, throughput_bench
+from tb.preamble import Context
+from tb.streamdata import PAUSE_KINDS, mutate
+from tb.suite import Bench, Run
 
-warnings.filterwarnings("ignore", message=".*was never elaborated")
+CORE = "dict-decoder"
+#: ``make test``: every test below on each
+PARAM_SETS = ({}, {"G": 1, "B_max": 2, "R": 0}, {"G": 8, "B_max": 8, "R": 8},
+              {"G": 2, "B_max": 6, "R": 2})
+REGRESS = {"malformed_fuzz": Run(({}, {"G": 8, "B_max": 8, "R": 8}),
+                                 env={"DNNPRESS_FUZZ_CASES": "1000"}, label="fuzz1000")}
+BENCH = Bench(({}, {"G": 8, "B_max": 8, "R": 8}, {"G": 1, "B_max": 4, "R": 4}),
+              {"hits": 1.0, "runs": 1.0}, "goal: one symbol (G weights) per cycle on hits and runs")
 
-PARAMS = params_from_env()
-COMPONENT = DictDecoder(**PARAMS)
+CTX = Context.of(CORE)
+COMPONENT, seed_of = CTX.component, CTX.seed_of
 G, B_MAX, R_MAX = COMPONENT._g, COMPONENT._b_max, COMPONENT._r_max
 #: distinct weights, as many as the dictionary holds (255 at most: int8 without -128)
 POOL = np.arange(-127, 128, dtype=np.int8)[:1 << B_MAX]
-
-
-def seed_of(*parts):
-    return zlib.crc32(repr((PARAMS, parts)).encode())
 
 
 def tensor(rng, n, sparsity, k, repeat=0):
@@ -57,20 +58,15 @@ def golden_beats(stream):
             for row, c in zip(syms.tolist(), counts)]
 
 
-async def run(tb, batch):
-    """Send the streams; check every output transfer against golden (an error beat carries
-    count 0); return the transfers."""
-    return await tb.checked_transfers(batch, golden_beats, {"count": 0})
+#: an error beat carries count 0
+DECODER = StreamDecoderTests(CTX, golden_beats, {"count": 0})
 
 
 @cocotb.test()
 @cocotb.parametrize(i_words=PAUSE_KINDS, o_weights=PAUSE_KINDS)
 async def random_backpressure(dut, i_words, o_weights):
     """Seeded random tensors of every sparsity, k, B and R, gaps and backpressure crossed."""
-    seed = seed_of("random", i_words, o_weights)
-    tb = Harness(dut, COMPONENT, {"i_words": i_words, "o_weights": o_weights}, seed)
-    await tb.reset()
-    await run(tb, streams(np.random.default_rng(seed), 12, 800))
+    await DECODER.random_backpressure(dut, i_words, o_weights, lambda rng: streams(rng, 12, 800))
 
 
 @cocotb.test()
@@ -86,7 +82,7 @@ async def edge_cases(dut):
     full = np.repeat(POOL, 2 * G)
     cases.append((full, 0, B_MAX, 0))
     cases += [(tensor(rng, 97, 0.5, k, G), k, min(2, B_MAX), min(1, R_MAX)) for k in range(7)]
-    await run(tb, [dc.encode(t, k, G, b, r).stream for t, k, b, r in cases])
+    await DECODER.run(tb, [dc.encode(t, k, G, b, r).stream for t, k, b, r in cases])
 
 
 @cocotb.test()
@@ -103,7 +99,7 @@ async def malformed_fuzz(dut):
                  dc.Header(9, 0, G, 1, R_MAX + 1, 0)):
         bad.append(b"".join(w.to_bytes(4, "big") for w in head.words()) + bytes(12))
     batch = [s for b in bad for s in (b, streams(rng, 1, 60)[0])]
-    got = await run(tb, batch)
+    got = await DECODER.run(tb, batch)
     flagged = sum(t[-1]["error"] for t in got[::2])
     dut._log.info("fuzz seed %d: %d of %d bad streams flagged", seed, flagged, len(bad))
     assert flagged >= 3
@@ -112,15 +108,9 @@ async def malformed_fuzz(dut):
 @cocotb.test()
 async def reset_mid_stream(dut):
     """A reset in the middle of a stream; the next streams decode right."""
-    seed = seed_of("reset")
-    tb = Harness(dut, COMPONENT, {"o_weights": "random"}, seed)
-    await tb.reset()
-    rng = np.random.default_rng(seed)
-    tb.sources["i_words"].send(stream_words(dc.encode(tensor(rng, 2000, 0.5, 0), 0, G, 1,
-                                                      0).stream))
-    await tb.wait_for(lambda: len(tb.monitors["o_weights"].items) >= 20, 2000, "output")
-    await tb.reset(3)
-    await run(tb, streams(rng, 4))
+    await DECODER.reset_mid_stream(
+        dut, lambda rng: dc.encode(tensor(rng, 2000, 0.5, 0), 0, G, 1, 0).stream,
+        lambda rng: streams(rng, 4))
 
 
 @cocotb.test(skip="DNNPRESS_BENCH" not in os.environ)
@@ -144,8 +134,7 @@ async def throughput(dut):
 
     async def transfer(tb, kind, rng):
         t, k = classes[kind](rng)
-        await run(tb, [dc.encode(t, k, G, B_MAX, R_MAX).stream])
+        await DECODER.run(tb, [dc.encode(t, k, G, B_MAX, R_MAX).stream])
         return -(-t.size // G)
 
-    await throughput_bench(dut, COMPONENT, PARAMS, seed_of, transfer,
-                           os.environ["DNNPRESS_BENCH"], kinds=tuple(classes))
+    await throughput_bench(dut, CTX, transfer, kinds=tuple(classes))

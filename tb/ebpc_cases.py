@@ -1,5 +1,6 @@
 """Input data of the EBPC testbenches: edge cases, the authors' vectors, seeded random sets,
-and malformed compressed transfers for the decoder fuzz. Pure numpy."""
+and malformed compressed transfers for the decoder fuzz (numpy); and what the encoder and decoder
+testbenches declare alike (:mod:`tb.suite`): the bench goals, the authors' vectors."""
 
 import json
 import os
@@ -8,9 +9,30 @@ import numpy as np
 
 from golden import datagen, ebpc
 from golden.ebpc import ZNZ_RUN_BITS
+from tb.suite import Bench, Run
 
 __all__ = ["edge_cases", "reference_vectors", "random_set", "mutate", "malformed_edges",
-           "znz_needs_bpc", "expected_decode"]
+           "znz_needs_bpc", "bench", "WITH_VECTORS"]
+
+#: words/cycle goals of the EBPC encoder and decoder per data kind, at 8-bit ports
+GOALS = {"dense": 0.79, "adversarial": 0.97, "sparse50": 0.97, "relu": 0.97}
+#: words/cycle of the authors' RTL per data kind, measured by the same driver on the same data
+AUTHORS_RTL = {
+    "ebpc-encoder": {"dense": 0.792, "adversarial": 0.570, "sparse50": 0.990, "relu": 0.989,
+                     "sparse80": 0.991},
+    "ebpc-decoder": {"dense": 0.797, "adversarial": 0.797, "sparse50": 0.994, "relu": 0.992,
+                     "sparse80": 0.997},
+}
+SOURCE = ("goals: the project's targets at 8-bit ports on 2048-word transfers; authors' RTL: "
+          "pulp-platform/stream-ebpc (b1dc45b, package defaults) in the same cocotb driver in "
+          "Icarus on the same data")
+#: the edge cases join the authors' reference vectors where ``../shared`` has them
+WITH_VECTORS = Run(shared={"DNNPRESS_VECTORS": "vectors/ebpc_edge_cases.json"}, optional=True)
+
+
+def bench(core, param_sets):
+    """The :class:`tb.suite.Bench` of the EBPC ``core`` on ``param_sets``."""
+    return Bench(param_sets, GOALS, SOURCE, AUTHORS_RTL[core])
 
 
 def edge_cases(p):
@@ -124,12 +146,3 @@ def znz_needs_bpc(znz, n, p):
         flags += run
         i += 1 + ZNZ_RUN_BITS
     return False
-
-
-def expected_decode(znz, bpc, n, p):
-    """``(words, error)`` the decoder must produce: golden's words, or ``None`` and error 1 when
-    golden rejects the transfer."""
-    try:
-        return ebpc.decode(znz, bpc, n, p.word_bits, p.block_size), 0
-    except ValueError:
-        return None, 1

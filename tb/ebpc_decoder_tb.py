@@ -1,6 +1,6 @@
 """cocotb tests of ``ebpc_decoder`` (emitted Verilog, Icarus) against ``golden.ebpc.decode``.
 
-Run through :func:`tb.runner.run` (core parameters in ``DNNPRESS_PARAMS``). Every test checks
+Run through :func:`tb.runner.run` (the core parameters: :mod:`tb.preamble`). Every test checks
 the stream protocol on all four ports; the output of each transfer is exactly N words with
 ``last`` on the N-th, equal to golden's words with ``error`` clear, or, for a transfer golden
 rejects, ``error`` on the N-th word. ``DNNPRESS_FUZZ_CASES`` sets the fuzz size (default 40;
@@ -8,37 +8,43 @@ rejects, ``error`` on the N-th word. ``DNNPRESS_FUZZ_CASES`` sets the fuzz size 
 """
 
 import os
-import warnings
-import zlib
 
 import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles
 
 from golden import datagen, ebpc
-from golden.ebpc_ports import port_words
-from hw.ebpc.decoder import EBPCDecoder
 from tb import ebpc_cases
-from tb.harness import Harness, throughput_bench
-from tb.runner import params_from_env
-from tb.streamdata import PAUSE_KINDS
+from tb.harness import Harness, check_transfers, throughput_bench
+from tb.preamble import Context
+from tb.streamdata import PAUSE_KINDS, port_words
+from tb.suite import Run
 
-warnings.filterwarnings("ignore", message=".*was never elaborated")
+CORE = "ebpc-decoder"
+#: ``make test``: every test below on each
+PARAM_SETS = ({}, {"word_bits": 16, "block_size": 16}, {"word_bits": 16}, {"block_size": 16},
+              {"serial": 1}, {"serial": 1, "word_bits": 16, "block_size": 16})
+RUNS = {"edge_cases": ebpc_cases.WITH_VECTORS}
+REGRESS = {"malformed_fuzz": Run(({}, {"word_bits": 16, "block_size": 16}, {"serial": 1}),
+                                 env={"DNNPRESS_FUZZ_CASES": "1000"}, label="fuzz1000")}
+BENCH = ebpc_cases.bench(CORE, ({}, {"word_bits": 16, "block_size": 16}, {"serial": 1}))
 
-PARAMS = params_from_env()
-COMPONENT = EBPCDecoder(**PARAMS)
+CTX = Context.of(CORE)
+COMPONENT, seed_of = CTX.component, CTX.seed_of
 P = COMPONENT.params
 MASK = (1 << P.word_bits) - 1
 FUZZ_CASES = int(os.environ.get("DNNPRESS_FUZZ_CASES", "40"))
 
 
-def seed_of(*parts):
-    return zlib.crc32(repr((PARAMS, parts)).encode())
-
-
 def compressed(xs):
     """Well-formed transfers ``(znz, bpc, n)`` of the arrays ``xs``."""
     return [(*ebpc.encode(x, P.word_bits, P.block_size), x.size) for x in xs]
+
+
+def golden_words(transfer):
+    """The output beats golden gives for ``(znz, bpc, n)``; ``ValueError`` when it rejects it."""
+    znz, bpc, n = transfer
+    return [{"data": int(v) & MASK} for v in ebpc.decode(znz, bpc, n, P.word_bits, P.block_size)]
 
 
 async def decode(tb, transfers, limit=None):
@@ -65,16 +71,9 @@ async def decode(tb, transfers, limit=None):
     assert len(got) == base + len(transfers)
     assert all(src.idle for src in tb.sources.values()), \
         f"inputs not drained: {[n for n, s in tb.sources.items() if not s.idle]}"
-    for t, (znz, bpc, n) in enumerate(sent):
-        out = got[base + t]
-        want, error = ebpc_cases.expected_decode(znz, bpc, n, P)
-        what = f"transfer {t} (N={n}, znz={znz.hex()[:40]}, bpc={bpc.hex()[:40]})"
-        assert len(out) == n, f"{what}: {len(out)} words, want {n}"
-        assert [d["error"] for d in out[:-1]] == [0] * (n - 1), f"{what}: error before last"
-        assert out[-1]["error"] == error, f"{what}: error={out[-1]['error']}, golden {error}"
-        if not error:
-            got_words = [d["data"] for d in out]
-            assert got_words == [int(v) & MASK for v in want], f"{what}: words differ"
+    check_transfers(got[base:], sent, golden_words, error_length=lambda s: s[2],
+                    what=lambda t, s: f"transfer {t} (N={s[2]}, znz={s[0].hex()[:40]}, "
+                                      f"bpc={s[1].hex()[:40]})")
     return got[base:]
 
 
@@ -185,4 +184,4 @@ async def throughput(dut):
         await decode(tb, compressed(xs))
         return sum(x.size for x in xs)
 
-    await throughput_bench(dut, COMPONENT, PARAMS, seed_of, transfer, os.environ["DNNPRESS_BENCH"])
+    await throughput_bench(dut, CTX, transfer)

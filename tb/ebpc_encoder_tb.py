@@ -1,36 +1,35 @@
 """cocotb tests of ``ebpc_encoder`` (emitted Verilog, Icarus) against ``golden.ebpc.encode``.
 
-Run through :func:`tb.runner.run`, which passes the core parameters in ``DNNPRESS_PARAMS``.
-Every test checks the stream protocol on all three ports and both output byte streams
-bit-exactly, transfer by transfer.
+Run through :func:`tb.runner.run` (the core parameters: :mod:`tb.preamble`). Every test
+checks the stream protocol on all three ports and both output byte streams bit-exactly, transfer
+by transfer.
 """
 
 import os
-import warnings
-import zlib
 
 import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles
 
 from golden import datagen, ebpc
-from golden.ebpc_ports import stream_bytes, transfer_words
-from hw.ebpc.encoder import EBPCEncoder
 from tb import ebpc_cases
 from tb.harness import Harness, throughput_bench
-from tb.runner import params_from_env
-from tb.streamdata import PAUSE_KINDS
+from tb.preamble import Context
+from tb.streamdata import PAUSE_KINDS, stream_bytes, transfer_words
 
-warnings.filterwarnings("ignore", message=".*was never elaborated")
+CORE = "ebpc-encoder"
+#: ``make test``: every test below on each
+PARAM_SETS = ({}, {"word_bits": 16, "block_size": 16}, {"bpc_words": 2},
+              {"word_bits": 16, "block_size": 8, "bpc_words": 2}, {"block_size": 16},
+              {"serial": 1}, {"serial": 1, "word_bits": 16, "block_size": 16})
+RUNS = {"edge_cases": ebpc_cases.WITH_VECTORS}
+BENCH = ebpc_cases.bench(CORE, ({}, {"bpc_words": 2}, {"word_bits": 16, "block_size": 16},
+                                 {"serial": 1}))
 
-PARAMS = params_from_env()
-COMPONENT = EBPCEncoder(**PARAMS)
+CTX = Context.of(CORE)
+COMPONENT, seed_of = CTX.component, CTX.seed_of
 P = COMPONENT.params
-BPC_WORDS = PARAMS.get("bpc_words", 1)
-
-
-def seed_of(*parts):
-    return zlib.crc32(repr((PARAMS, parts)).encode())
+BPC_WORDS = CTX.params.get("bpc_words", 1)
 
 
 def golden_streams(xs):
@@ -158,4 +157,4 @@ async def throughput(dut):
         assert_streams(xs, await encode(tb, xs), kind)
         return sum(x.size for x in xs)
 
-    await throughput_bench(dut, COMPONENT, PARAMS, seed_of, transfer, os.environ["DNNPRESS_BENCH"])
+    await throughput_bench(dut, CTX, transfer)

@@ -1,27 +1,32 @@
 """cocotb round trip: words -> ``EBPCEncoder`` -> memory -> ``EBPCDecoder`` -> words, in one
 Icarus simulation (:mod:`tb.ebpc_roundtrip`); the testbench forwards each compressed word to the
 decoder as soon as the encoder emits it, and checks the bytes against golden on the way.
-``DNNPRESS_ROUNDTRIP_WORDS`` sets the full-rate run's size (default 100,000 words)."""
+``DNNPRESS_ROUNDTRIP_WORDS`` sets the full-rate run's size (default 100,000 words, as ``make
+regress`` runs it; ``make test`` runs the shorter one ``RUNS`` names)."""
 
 import json
 import os
-import warnings
-import zlib
 
 import cocotb
 import numpy as np
 from cocotb.triggers import RisingEdge
 
 from golden import datagen, ebpc
-from golden.ebpc_ports import stream_bytes, transfer_words
-from tb.ebpc_roundtrip import EBPCRoundTrip
+from tb import ebpc_roundtrip
 from tb.harness import Harness
-from tb.runner import params_from_env
+from tb.preamble import Context
+from tb.streamdata import stream_bytes, transfer_words
+from tb.suite import Run
 
-warnings.filterwarnings("ignore", message=".*was never elaborated")
+CORE = ebpc_roundtrip.CORE
+#: ``make test``: every test below on each
+PARAM_SETS = ({}, {"word_bits": 16, "block_size": 16}, {"serial": 1})
+RUNS = {"full_rate": Run(env={"DNNPRESS_ROUNDTRIP_WORDS": "20000"}),
+        "real_maps": Run((), elsewhere="dnnpress eval ebpc --rtl (real feature maps)")}
+REGRESS = {"full_rate": Run(label="100k")}
 
-PARAMS = params_from_env()
-COMPONENT = EBPCRoundTrip(**PARAMS)
+CTX = Context.of(CORE)
+COMPONENT, seed_of = CTX.component, CTX.seed_of
 P = COMPONENT.encoder.params
 MASK = (1 << P.word_bits) - 1
 KINDS = ("relu", "sparse50", "dense", "adversarial", "zeros", "smooth", "sparse80", "sparse95")
@@ -71,8 +76,9 @@ def transfers(rng, total, longest):
 
 @cocotb.test()
 async def full_rate(dut):
-    """At least 10^5 words of every data kind, all valid / ready high."""
-    seed = zlib.crc32(repr((PARAMS, "full")).encode())
+    """At least ``DNNPRESS_ROUNDTRIP_WORDS`` words of every data kind, all valid / ready
+    high."""
+    seed = seed_of("full")
     tb = Harness(dut, COMPONENT, seed=seed)
     await tb.reset()
     xs = transfers(np.random.default_rng(seed), int(os.environ.get("DNNPRESS_ROUNDTRIP_WORDS",
@@ -86,7 +92,7 @@ async def full_rate(dut):
 @cocotb.test()
 async def backpressure(dut):
     """Random gaps on both inputs and random backpressure on the output."""
-    seed = zlib.crc32(repr((PARAMS, "pauses")).encode())
+    seed = seed_of("pauses")
     tb = Harness(dut, COMPONENT, dict.fromkeys(("i_words", "i_count", "o_words"), "random"),
                  seed)
     await tb.reset()

@@ -2,16 +2,17 @@
 monitor on every stream port, timeouts instead of hangs."""
 
 import json
+import os
 
 import numpy as np
 from amaranth.lib.wiring import Flow
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from .streamdata import pauses
+from .streamdata import pauses, stream_words
 from .streams import StreamMonitor, StreamSink, StreamSource
 
-__all__ = ["Harness", "BENCH_KINDS", "throughput_bench"]
+__all__ = ["Harness", "StreamDecoderTests", "BENCH_KINDS", "check_transfers", "throughput_bench"]
 
 #: the data kinds of ``make bench``
 BENCH_KINDS = ("dense", "adversarial", "sparse50", "relu", "sparse80", "zeros")
@@ -98,8 +99,6 @@ class Harness:
     async def stream_transfers(self, streams, source="i_words", sink="o_weights"):
         """Send byte ``streams`` (32-bit words, one transfer each) on ``source``; wait for as
         many transfers on ``sink``; check the protocol; return those transfers."""
-        from .streamdata import stream_words
-
         base = self.monitors[sink].lasts
         self.sources[source].send([d for s in streams for d in stream_words(s)])
         total = sum(len(s) for s in streams) * 8 + 100 * len(streams)
@@ -111,23 +110,10 @@ class Harness:
         return got[base:]
 
     async def checked_transfers(self, streams, golden, error_beat=None):
-        """:meth:`stream_transfers`, then each transfer against ``golden(stream)``: the list of
-        expected beats (dicts of the fields to compare), or ``ValueError`` for a malformed
-        stream, whose final beat must carry ``error`` = 1 and the fields of ``error_beat``.
-        Beats of a good stream carry no error. Returns the transfers."""
+        """:meth:`stream_transfers`, then :func:`check_transfers` of them against ``golden``.
+        Returns the transfers."""
         got = await self.stream_transfers(streams)
-        for t, s in enumerate(streams):
-            try:
-                want = golden(s)
-            except ValueError as exc:
-                final = got[t][-1]
-                assert final["error"] == 1, f"stream {t}: golden says {exc}, no error flag"
-                for k, v in (error_beat or {}).items():
-                    assert final[k] == v, f"stream {t}: {k}={final[k]} on the error beat, not {v}"
-                continue
-            assert [{k: d[k] for k in w} for d, w in zip(got[t], want)] == want \
-                and len(got[t]) == len(want), f"stream {t}: beats differ from golden"
-            assert not any(d["error"] for d in got[t]), f"stream {t}: error on a good stream"
+        check_transfers(got, streams, golden, error_beat)
         return got
 
     def words(self, name, last="last"):
@@ -141,13 +127,75 @@ class Harness:
         return out, cur
 
 
-async def throughput_bench(dut, component, params, seed_of, transfer, out_path,
-                           kinds=BENCH_KINDS):
+def check_transfers(got, inputs, golden, error_beat=None, error_length=None, what=None):
+    """Each output transfer ``got[t]`` (payload dicts) against ``golden(inputs[t])``: the list
+    of beats expected (dicts of the fields to compare), or ``ValueError`` for a malformed input.
+    A good input's transfer has exactly those beats and no ``error``; a malformed input's ends
+    in a beat with ``error`` = 1 and the fields of ``error_beat``, after ``error_length(input)``
+    beats in all where that is given. Only the final beat of a transfer may carry ``error``.
+    ``what(t, input)`` names a transfer in the failure messages (default ``stream t``)."""
+    assert len(got) == len(inputs), f"{len(got)} transfers for {len(inputs)} inputs"
+    for t, (out, x) in enumerate(zip(got, inputs)):
+        where = what(t, x) if what else f"stream {t}"
+        assert not any(d["error"] for d in out[:-1]), f"{where}: error before the final beat"
+        try:
+            want = golden(x)
+        except ValueError as exc:
+            assert out[-1]["error"] == 1, f"{where}: golden says {exc}, no error flag"
+            if error_length is not None:
+                n = error_length(x)
+                assert len(out) == n, f"{where}: {len(out)} beats, want {n}"
+            for k, v in (error_beat or {}).items():
+                assert out[-1][k] == v, f"{where}: {k}={out[-1][k]} on the error beat, not {v}"
+            continue
+        assert len(out) == len(want), f"{where}: {len(out)} beats, want {len(want)}"
+        assert out[-1]["error"] == 0, f"{where}: error on a good stream"
+        assert [{k: d[k] for k in w} for d, w in zip(out, want)] == want, \
+            f"{where}: beats differ from golden"
+
+
+class StreamDecoderTests:
+    """What the tests of every byte-stream decoder share (32-bit words in on ``i_words``, beats
+    out on ``o_weights``, an error beat for a stream golden rejects): ``golden(stream)`` gives
+    the beats expected (:func:`check_transfers`), ``error_beat`` the fields of an error beat;
+    ``ctx`` is the module's :class:`tb.preamble.Context`."""
+
+    def __init__(self, ctx, golden, error_beat=None):
+        self.ctx, self.golden, self.error_beat = ctx, golden, error_beat
+
+    async def run(self, tb, streams):
+        """Send the streams; check every output transfer against golden; return them."""
+        return await tb.checked_transfers(streams, self.golden, self.error_beat)
+
+    async def random_backpressure(self, dut, i_words, o_weights, streams):
+        """The streams ``streams(rng)`` (seeded by the pauses) with the pause kinds
+        ``i_words`` on the input and ``o_weights`` on the output."""
+        seed = self.ctx.seed_of("random", i_words, o_weights)
+        tb = Harness(dut, self.ctx.component, {"i_words": i_words, "o_weights": o_weights}, seed)
+        await tb.reset()
+        await self.run(tb, streams(np.random.default_rng(seed)))
+
+    async def reset_mid_stream(self, dut, first, then):
+        """A reset 20 output beats into the stream ``first(rng)``; then the streams
+        ``then(rng)`` decode right."""
+        seed = self.ctx.seed_of("reset")
+        tb = Harness(dut, self.ctx.component, {"o_weights": "random"}, seed)
+        await tb.reset()
+        rng = np.random.default_rng(seed)
+        tb.sources["i_words"].send(stream_words(first(rng)))
+        await tb.wait_for(lambda: len(tb.monitors["o_weights"].items) >= 20, 2000, "output")
+        await tb.reset(3)
+        await self.run(tb, then(rng))
+
+
+async def throughput_bench(dut, ctx, transfer, kinds=BENCH_KINDS):
     """``make bench``: per data kind (default :data:`BENCH_KINDS`), a fresh harness with every
-    port at full rate runs ``await transfer(tb, kind, rng)`` (which sends and checks the data
-    and returns the words moved); the row gets words/cycle from the first input word to the
-    final output word, the first-output latency and the stalls of every port. Writes
-    ``out_path`` (JSON)."""
+    port at full rate on ``ctx.component`` (a :class:`tb.preamble.Context`) runs
+    ``await transfer(tb, kind, rng)`` (which sends and checks the data and returns the words
+    moved); the row gets words/cycle from the first input word to the final output word, the
+    first-output latency and the stalls of every port. Writes the file ``DNNPRESS_BENCH``
+    names (JSON)."""
+    component, seed_of = ctx.component, ctx.seed_of
     rows = []
     for kind in kinds:
         tb = Harness(dut, component, seed=seed_of("bench", kind))
@@ -162,5 +210,5 @@ async def throughput_bench(dut, component, params, seed_of, transfer, out_path,
                      "first_output_latency": min(items[0][0] for items in outs) - first,
                      **{f"{name}_stalls": m.stalls for name, m in tb.monitors.items()}})
         tb.stop()
-    with open(out_path, "w") as f:
-        json.dump({"params": params, "rows": rows}, f, indent=2)
+    with open(os.environ["DNNPRESS_BENCH"], "w") as f:
+        json.dump({"params": ctx.params, "rows": rows}, f, indent=2)

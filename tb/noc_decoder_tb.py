@@ -1,31 +1,33 @@
 """cocotb tests of ``noc_weight_decoder`` (emitted Verilog, Icarus) against
-``golden.noc_stream.decode``. Core parameters come in ``DNNPRESS_PARAMS``; ``DNNPRESS_LENET``
+``golden.noc_stream.decode`` (the core parameters: :mod:`tb.preamble`); ``DNNPRESS_LENET``
 names the LeNet-5 weights (HDF5) for the real-layer test."""
 
 import os
-import warnings
-import zlib
 
 import cocotb
 import numpy as np
 
 from golden.noc_compress import reorder
 from golden.noc_stream import StreamParams, decode, encode
-from hw.noc.weight_decoder import NoCWeightDecoder
-from tb.harness import Harness, throughput_bench
-from tb.runner import params_from_env
-from tb.streamdata import PAUSE_KINDS, mutate, stream_words
+from tb.harness import Harness, StreamDecoderTests, throughput_bench
+from tb.preamble import Context
+from tb.streamdata import PAUSE_KINDS, mutate
+from tb.suite import Bench, Run
 
-warnings.filterwarnings("ignore", message=".*was never elaborated")
+CORE = "noc-weight-decoder"
+#: ``make test``: every test below on each
+PARAM_SETS = ({}, {"weight_bits": 8, "len_bits": 3}, {"weight_bits": 12, "len_bits": 8})
+RUNS = {"lenet5_layers": Run(({}, {"weight_bits": 8, "len_bits": 4}),
+                             shared={"DNNPRESS_LENET": "data/lenet5/LeNet-5.h5"},
+                             imports=("h5py",))}
+BENCH = Bench(({}, {"weight_bits": 8, "len_bits": 4}, {"weight_bits": 8, "len_bits": 3}),
+              {"raw": 0.97, "runs": 0.97, "mixed": 0.97},
+              "goal: one weight per cycle whatever the code class")
 
-PARAMS = params_from_env()
-COMPONENT = NoCWeightDecoder(**PARAMS)
-P = StreamParams(**PARAMS)
+CTX = Context.of(CORE)
+COMPONENT, seed_of = CTX.component, CTX.seed_of
+P = StreamParams(**CTX.params)
 MASK = (1 << P.weight_bits) - 1
-
-
-def seed_of(*parts):
-    return zlib.crc32(repr((PARAMS, parts)).encode())
 
 
 def kernels(rng, count, longest=400):
@@ -46,19 +48,14 @@ def golden_beats(stream):
     return beats
 
 
-async def run(tb, streams):
-    """Send the streams; check each output transfer against golden; return the transfers."""
-    return await tb.checked_transfers(streams, golden_beats)
+DECODER = StreamDecoderTests(CTX, golden_beats)
 
 
 @cocotb.test()
 @cocotb.parametrize(i_words=PAUSE_KINDS, o_weights=PAUSE_KINDS)
 async def random_backpressure(dut, i_words, o_weights):
     """Seeded random kernels at several tolerances, gaps and backpressure crossed."""
-    seed = seed_of("random", i_words, o_weights)
-    tb = Harness(dut, COMPONENT, {"i_words": i_words, "o_weights": o_weights}, seed)
-    await tb.reset()
-    await run(tb, kernels(np.random.default_rng(seed), 8))
+    await DECODER.random_backpressure(dut, i_words, o_weights, lambda rng: kernels(rng, 8))
 
 
 @cocotb.test()
@@ -69,7 +66,7 @@ async def edge_cases(dut):
     await tb.reset()
     cases = [np.array([0.3]), np.linspace(-1, 1, 40), np.tile([0.1, -0.1], 30),
              np.linspace(0, 2, 3 * P.max_run + 2), np.zeros(17), np.array([-1.0, 1.0, -1.0])]
-    await run(tb, [encode(np.asarray(c, np.float32), percent=0, params=P).stream
+    await DECODER.run(tb, [encode(np.asarray(c, np.float32), percent=0, params=P).stream
                    for c in cases])
 
 
@@ -84,7 +81,7 @@ async def malformed_fuzz(dut):
     streams, flagged = [], 0
     for good in kernels(rng, 30, 120):
         streams += [mutate(rng, good), kernels(rng, 1, 50)[0]]
-    got = await run(tb, streams)
+    got = await DECODER.run(tb, streams)
     flagged = sum(t[-1]["error"] for t in got[::2])
     dut._log.info("fuzz seed %d: %d of %d bad streams flagged", seed, flagged, len(got) // 2)
     assert flagged > 0
@@ -93,14 +90,8 @@ async def malformed_fuzz(dut):
 @cocotb.test()
 async def reset_mid_stream(dut):
     """A reset in the middle of a stream; the next streams decode right."""
-    seed = seed_of("reset")
-    tb = Harness(dut, COMPONENT, {"o_weights": "random"}, seed)
-    await tb.reset()
-    rng = np.random.default_rng(seed)
-    tb.sources["i_words"].send(stream_words(kernels(rng, 1, 400)[0]))
-    await tb.wait_for(lambda: len(tb.monitors["o_weights"].items) >= 20, 2000, "output")
-    await tb.reset(3)
-    await run(tb, kernels(rng, 4))
+    await DECODER.reset_mid_stream(dut, lambda rng: kernels(rng, 1, 400)[0],
+                                   lambda rng: kernels(rng, 4))
 
 
 @cocotb.test(skip="DNNPRESS_LENET" not in os.environ)
@@ -117,7 +108,7 @@ async def lenet5_layers(dut):
     streams = [encode(k, percent=pc, params=P).stream for pc in (0, 10, 18) for k in ks]
     streams += [encode(reorder(k, "filter"), percent=pc, params=P, method="fit").stream
                 for pc in (5, 12) for k in ks]
-    await run(tb, streams)
+    await DECODER.run(tb, streams)
 
 
 @cocotb.test(skip="DNNPRESS_BENCH" not in os.environ)
@@ -129,8 +120,7 @@ async def throughput(dut):
 
     async def transfer(tb, kind, rng):
         w = classes[kind](rng).astype(np.float32)
-        await run(tb, [encode(w, percent=10, params=P).stream])
+        await DECODER.run(tb, [encode(w, percent=10, params=P).stream])
         return w.size
 
-    await throughput_bench(dut, COMPONENT, PARAMS, seed_of, transfer,
-                           os.environ["DNNPRESS_BENCH"], kinds=tuple(classes))
+    await throughput_bench(dut, CTX, transfer, kinds=tuple(classes))

@@ -31,7 +31,7 @@ from cocotb_tools.runner import get_results, get_runner
 from dnnpress import cores
 from dnnpress.paths import BUILD, REPO
 
-__all__ = ["SIM", "SimulationFailed", "run", "build", "params_from_env"]
+__all__ = ["SIM", "SimulationFailed", "run", "build"]
 
 #: work folder of the simulations
 SIM = BUILD / "sim"
@@ -111,8 +111,3 @@ def run(core_name, test_module, params=None, select=None, extra_env=None, seed=1
         raise SimulationFailed(f"{test_module} on {core.module} {values}: {failed} of {tests} "
                                f"cocotb tests failed; see {where} and {xml}")
     return tests, failed
-
-
-def params_from_env():
-    """The core parameters :func:`run` passed to the cocotb module."""
-    return json.loads(os.environ["DNNPRESS_PARAMS"])

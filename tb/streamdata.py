@@ -1,6 +1,12 @@
-"""Simulator-independent stream helpers: pause patterns and struct payload packing.
+"""Simulator-independent stream helpers: pause patterns, and the one place that packs data onto
+stream ports (struct payloads, byte streams in port words, words of a transfer).
 
 Shared by the cocotb testbenches (``tb/``) and the Amaranth-simulator tests (``tests/``).
+
+Byte streams on ports: a port word carries ``words_per_port`` stream words of ``word_bits``
+bits, big-endian, the first in the high bits; ``last`` marks the final port word of a transfer.
+With two stream words per port word, ``half`` marks a final port word whose low half is not part
+of the stream (its bits are don't-care). An empty stream occupies no port word at all.
 """
 
 import itertools
@@ -8,7 +14,8 @@ import random
 
 import numpy as np
 
-__all__ = ["PAUSE_KINDS", "pauses", "Payload", "transfers", "stream_words", "mutate"]
+__all__ = ["PAUSE_KINDS", "pauses", "Payload", "transfers", "port_words", "stream_bytes",
+           "stream_words", "transfer_words", "mutate"]
 
 #: the backpressure / gap patterns every stream test is crossed over
 PAUSE_KINDS = ("none", "periodic", "random")
@@ -66,10 +73,40 @@ def transfers(values, last_of):
     return out
 
 
+def port_words(stream, word_bits=8, words_per_port=1):
+    """The port payloads of a byte stream (dicts ``data``, ``last`` and, for two words per port,
+    ``half``)."""
+    step = word_bits // 8 * words_per_port
+    stream = bytes(stream)
+    out = []
+    for i in range(0, len(stream), step):
+        chunk = stream[i:i + step]
+        item = {"data": int.from_bytes(chunk.ljust(step, b"\0"), "big"),
+                "last": int(i + step >= len(stream))}
+        if words_per_port > 1:
+            item["half"] = int(len(chunk) < step)
+        out.append(item)
+    return out
+
+
+def stream_bytes(payloads, word_bits=8, words_per_port=1):
+    """The byte stream of one transfer's port payloads (inverse of :func:`port_words`)."""
+    step = word_bits // 8 * words_per_port
+    return b"".join(d["data"].to_bytes(step, "big")[:step // words_per_port if d.get("half")
+                                                    else None] for d in payloads)
+
+
 def stream_words(stream):
-    """A byte stream as 32-bit input payloads ``{"data", "last"}``, MSB first."""
-    ws = [int.from_bytes(stream[i:i + 4], "big") for i in range(0, len(stream), 4)]
-    return [{"data": v, "last": int(i == len(ws) - 1)} for i, v in enumerate(ws)]
+    """A byte stream (whole 32-bit words) as 32-bit input payloads ``{"data", "last"}``."""
+    return port_words(stream, 32)
+
+
+def transfer_words(words, word_bits=8):
+    """Input payloads of one transfer: ``data`` as unsigned ``word_bits`` bits, ``last`` on the
+    final word."""
+    mask = (1 << word_bits) - 1
+    return [{"data": int(w) & mask, "last": int(i == len(words) - 1)}
+            for i, w in enumerate(words)]
 
 
 def mutate(rng, good):
