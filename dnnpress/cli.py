@@ -6,6 +6,7 @@ Every error (unknown core or parameter, value out of range, malformed file) prin
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -15,7 +16,7 @@ import numpy as np
 
 from synth import cli as synth_cli
 
-from . import cores
+from . import cores, outputs
 
 
 class CLIError(Exception):
@@ -51,17 +52,20 @@ def cmd_emit(args):
         raise CLIError("emit needs a CORE (or --list); cores: " + ", ".join(cores.CORES))
     c = cores.core(args.core)
     params = cores.resolve(c, args.set)
-    path = cores.emit(c, params, args.output)
+    out = outputs.check_folder(args.output)
+    path, = outputs.write_folder(out, lambda tmp: cores.emit(c, params, tmp))
     print(f"{c.name}: wrote {path} ({', '.join(f'{k}={v}' for k, v in params.items())})")
     return 0
 
 
 def cmd_build(args):
     """The main job: every core at its defaults into ``OUT/verilog``, and a summary."""
-    out = Path(args.output) / "verilog"
+    out = outputs.check_folder(outputs.check_folder(args.output) / "verilog")
+    outputs.write_folder(out, lambda tmp: [cores.emit(c, c.defaults(), tmp)
+                                           for c in cores.CORES.values()])
     rows = []
     for c in cores.CORES.values():
-        path = cores.emit(c, c.defaults(), out)
+        path = out / f"{c.module}.v"
         text = path.read_text()
         ports = _ports(text, c.module)
         rows.append((c.name, c.module, str(path), len(ports),
@@ -75,13 +79,51 @@ def cmd_build(args):
     return 0
 
 
+#: readers of the .npy header versions numpy writes for arrays of numbers
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0}
+
+
 def _load_npy(path):
+    """The array of the ``.npy`` file ``path``, in native byte order.
+
+    The header is read first and its shape and dtype checked against the file's size, so a
+    header that claims more data than the file holds is refused before anything is allocated.
+    """
     try:
-        return np.load(path, allow_pickle=False)
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
+                raise CLIError(f"{path}: empty file, not a .npy array")
+            try:
+                version = np.lib.format.read_magic(f)
+                if version not in _NPY_HEADERS:
+                    raise ValueError(f"format version {version[0]}.{version[1]}; this reader "
+                                     f"takes 1.0 and 2.0")
+                shape, _, dtype = _NPY_HEADERS[version](f)
+            except ValueError as exc:
+                raise CLIError(f"{path}: not a .npy array ({exc})") from None
+            if dtype.hasobject:
+                raise CLIError(f"{path}: holds Python objects ({dtype}), not numbers")
+            if any(d < 0 for d in shape):
+                raise CLIError(f"{path}: header has a negative dimension, shape {shape}")
+            need, have = math.prod(shape) * dtype.itemsize, size - f.tell()
+            if need != have:
+                raise CLIError(f"{path}: header says shape {shape} of {dtype} ({need} bytes of "
+                               f"data), the file holds {have} after the header")
+            f.seek(0)
+            arr = np.load(f, allow_pickle=False)
     except FileNotFoundError:
         raise CLIError(f"{path}: no such file") from None
-    except (ValueError, OSError) as exc:
-        raise CLIError(f"{path}: not a .npy array ({exc})") from None
+    except OSError as exc:
+        raise CLIError(f"{path}: {exc.strerror or exc}") from None
+    return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
+
+
+def _save_npy(path, arr):
+    """Write ``arr`` as a ``.npy`` file at exactly ``path`` (checked with
+    :func:`outputs.check_file`)."""
+    outputs.write_file(path, lambda f: np.save(f, arr, allow_pickle=False))
 
 
 def _read(path):
@@ -94,9 +136,11 @@ def _read(path):
 def cmd_ebpc_encode(args):
     from golden.ebpc_file import EBPCFile, pack
 
+    out = outputs.check_file(args.output, args.input)
     arr = _load_npy(args.input)
     f = EBPCFile.compress(arr, args.block_size)
-    Path(args.output).write_bytes(pack(f))
+    data = pack(f)
+    outputs.write_file(out, lambda fp: fp.write(data))
     raw = arr.size * arr.itemsize
     comp = len(f.znz) + len(f.bpc)
     print(f"{args.input}: {arr.size} words {arr.dtype} -> {args.output}: ZNZ {len(f.znz)} B, "
@@ -107,9 +151,10 @@ def cmd_ebpc_encode(args):
 def cmd_ebpc_decode(args):
     from golden.ebpc_file import unpack
 
+    out = outputs.check_file(args.output, args.input)
     f = unpack(_read(args.input))
     arr = f.decompress()
-    np.save(args.output, arr)
+    _save_npy(out, arr)
     print(f"{args.input}: {f.n} words -> {args.output} ({arr.dtype}, shape {arr.shape})")
     return 0
 
@@ -169,21 +214,52 @@ def _evaluate(run, *args, **kwargs):
     return 0
 
 
-def cmd_dict_encode(args):
-    from golden import dict_codec, dict_file
+def _dict_weights(path):
+    """``(array, int8 weights, scale)`` of the weights in ``path``: int8 as they are (scale 1),
+    floats quantised per tensor."""
+    from golden import dict_codec
 
-    arr = _load_npy(args.input)
+    arr = _load_npy(path)
     if arr.dtype == np.int8:
         if (arr == -128).any():
             raise CLIError("int8 input must lie in -127..127 (symmetric quantisation)")
-        q, scale = arr, 1.0
-    elif arr.dtype.kind == "f":
-        q, scale = dict_codec.quantise(arr)
-    else:
+        return arr, arr, 1.0
+    if arr.dtype.kind != "f":
         raise CLIError(f"input must be float (quantised here) or int8, not {arr.dtype}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise CLIError(f"{path}: weights must be finite numbers; {int(bad.sum())} are NaN or "
+                       f"inf (the first at index {first})")
+    return (arr, *dict_codec.quantise(arr))
+
+
+def _engine_check(args):
+    """Warn (one line on stderr) when no dict-decoder core can take streams of ``args.G``,
+    ``args.B``, ``args.R``: the golden format allows more than the engine."""
+    allowed = {p.name: p.choices for p in cores.core("dict-decoder").params}
+    out = []
+    if args.G not in allowed["G"]:
+        out.append(f"G={args.G} (it takes G in {', '.join(map(str, allowed['G']))})")
+    if args.B > max(allowed["B_max"]):
+        out.append(f"B={args.B} (it takes B up to {max(allowed['B_max'])})")
+    if args.R > max(allowed["R"]):
+        out.append(f"R={args.R} (it takes R up to {max(allowed['R'])})")
+    if out:
+        print(f"dnnpress: warning: the dict-decoder core cannot decode streams with "
+              f"{', '.join(out)}; only the golden model can", file=sys.stderr)
+
+
+def cmd_dict_encode(args):
+    from golden import dict_codec, dict_file
+
+    out = outputs.check_file(args.output, args.input)
+    arr, q, scale = _dict_weights(args.input)
+    _engine_check(args)
     e = dict_codec.encode(dict_codec.trim(q, args.k).reshape(-1), args.k, args.G, args.B,
                           args.R)
-    Path(args.output).write_bytes(dict_file.pack(arr.shape, scale, e.stream))
+    data = dict_file.pack(arr.shape, scale, e.stream)
+    outputs.write_file(out, lambda f: f.write(data))
     print(f"{args.input}: {arr.size} weights {arr.dtype} -> {args.output}: {e.bits} bits, "
           f"{e.ratio(8):.3f}x against int8, {e.ratio(32):.3f}x against fp32 (dictionary "
           f"{e.header.n_dict}, hits {e.hits}, runs {e.runs}, literals {e.literals})")
@@ -193,9 +269,13 @@ def cmd_dict_encode(args):
 def cmd_dict_decode(args):
     from golden import dict_file
 
+    path = outputs.check_file(args.output, args.input)
     shape, scale, values, _ = dict_file.unpack(_read(args.input))
-    out = values.astype(np.float32) * np.float32(scale) if args.dequantise else values
-    np.save(args.output, out)
+    with np.errstate(over="ignore"):
+        out = values.astype(np.float32) * np.float32(scale) if args.dequantise else values
+    if not np.isfinite(out).all():
+        raise CLIError(f"{args.input}: scale {scale:g} takes the weights out of float32's range")
+    _save_npy(path, out)
     print(f"{args.input}: {values.size} weights -> {args.output} ({out.dtype}, shape {shape})")
     return 0
 
@@ -203,10 +283,8 @@ def cmd_dict_decode(args):
 def cmd_dict_stats(args):
     from golden import dict_codec
 
-    arr = _load_npy(args.input)
-    if arr.dtype.kind != "f" and arr.dtype != np.int8:
-        raise CLIError(f"input must be float or int8, not {arr.dtype}")
-    q = arr if arr.dtype == np.int8 else dict_codec.quantise(arr)[0]
+    arr, q, _ = _dict_weights(args.input)
+    _engine_check(args)
     rows = []
     for k in args.k:
         t = dict_codec.trim(q, k).reshape(-1)

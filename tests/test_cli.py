@@ -3,12 +3,13 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dnnpress import cli, cores
-from golden import ebpc_file
+from golden import dict_codec, dict_file, ebpc_file
 
 
 def run(capsys, *argv):
@@ -213,6 +214,184 @@ def test_noc_mesh_bound(tmp_path):
     f.write_text(f"mesh = [{noc_model.MAX_MESH + 1}, 1]\nmemory_interfaces = [[0, 0]]\n")
     with pytest.raises(ValueError, match=r"noc.toml: mesh must be \[width, height\], integers"):
         noc_model.load_config(f)
+
+
+def files(folder):
+    """Every path under ``folder`` with its bytes: what a refused command must leave as it was."""
+    return {p: p.read_bytes() if p.is_file() else None for p in folder.rglob("*")}
+
+
+def refused(capsys, argv, message, folder):
+    """Run ``argv``; it must exit 2 with one error line holding ``message`` and change nothing
+    under ``folder``."""
+    before = files(folder)
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1, (argv, err)
+    assert err.startswith("dnnpress: error: ") and message in err, (argv, err)
+    assert "Traceback" not in err and files(folder) == before, argv
+
+
+@pytest.fixture
+def inputs(tmp_path, fmap):
+    """An .npy feature map, its .ebpc, float weights and their .hcp in ``tmp_path``."""
+    x, path = fmap
+    (tmp_path / "x.ebpc").write_bytes(ebpc_file.pack(ebpc_file.EBPCFile.compress(x)))
+    w = np.random.default_rng(3).normal(0, 1, (4, 9)).astype(np.float32)
+    np.save(tmp_path / "w.npy", w)
+    q, scale = dict_codec.quantise(w)
+    (tmp_path / "w.hcp").write_bytes(
+        dict_file.pack(w.shape, scale, dict_codec.encode(q.reshape(-1), 0).stream))
+    (tmp_path / "file.txt").write_text("a file\n")
+    return {"ebpc encode": "x.npy", "ebpc decode": "x.ebpc", "dict encode": "w.npy",
+            "dict decode": "w.hcp"}
+
+
+@pytest.mark.parametrize("command", ["ebpc decode", "dict decode"])
+def test_decode_writes_exactly_the_path_given(capsys, tmp_path, inputs, command):
+    code, _, _ = run(capsys, *command.split(), str(tmp_path / inputs[command]), "-o",
+                     str(tmp_path / "out.bin"))
+    assert code == 0 and not (tmp_path / "out.bin.npy").exists()
+    y = np.load(tmp_path / "out.bin")
+    assert y.dtype == np.int8 and y.shape in {(3, 8, 8), (4, 9)}
+    assert not list(tmp_path.glob(".*"))                # no temporary file left behind
+
+
+@pytest.mark.parametrize("command", ["ebpc encode", "ebpc decode", "dict encode",
+                                     "dict decode"])
+@pytest.mark.parametrize("output,message", [
+    ("missing/out", "folder {tmp}/missing does not exist"),
+    (".", "is a folder; give the name of the file to write"),
+    ("file.txt/out", "file.txt is not a folder"),
+    ("/dev/full", "/dev/full: cannot write: No space left on device"),
+    ("/sys/out", "/sys/out: "),          # not writable (Permission denied even for root)
+    ("INPUT", "is the input file"),
+])
+def test_bad_output_paths_are_refused(capsys, tmp_path, inputs, command, output, message):
+    src = str(tmp_path / inputs[command])
+    output = src if output == "INPUT" else output
+    if not output.startswith("/"):
+        output = str(tmp_path / output)
+    refused(capsys, [*command.split(), src, "-o", output], message.format(tmp=tmp_path),
+            tmp_path)
+
+
+def test_output_through_a_symlink_and_to_a_device(capsys, tmp_path, inputs):
+    (tmp_path / "link.npy").symlink_to(tmp_path / "target.npy")
+    assert run(capsys, "ebpc", "decode", str(tmp_path / "x.ebpc"), "-o",
+               str(tmp_path / "link.npy"))[0] == 0
+    assert (tmp_path / "link.npy").is_symlink() and np.load(tmp_path / "target.npy").size == 192
+    assert run(capsys, "ebpc", "decode", str(tmp_path / "x.ebpc"), "-o", "/dev/null")[0] == 0
+    (tmp_path / "in.ebpc").symlink_to(tmp_path / "x.ebpc")
+    refused(capsys, ["ebpc", "decode", str(tmp_path / "in.ebpc"), "-o",
+                     str(tmp_path / "x.ebpc")], "is the input file", tmp_path)
+
+
+@pytest.mark.parametrize("command", ["emit ebpc-encoder", "build"])
+@pytest.mark.parametrize("output,message", [
+    ("file.txt", "file.txt: is a file, not a folder"),
+    ("file.txt/sub", "file.txt is not a folder"),
+    ("/dev/full", "/dev/full"),
+    ("/sys/dnnpress", "/sys/dnnpress"),
+])
+def test_bad_output_folders_are_refused(capsys, tmp_path, command, output, message):
+    (tmp_path / "file.txt").write_text("a file\n")
+    if not output.startswith("/"):
+        output = str(tmp_path / output)
+    refused(capsys, [*command.split(), "-o", output], message, tmp_path)
+
+
+def test_emit_makes_missing_folders(capsys, tmp_path):
+    code, out, _ = run(capsys, "emit", "ebpc-decoder", "-o", str(tmp_path / "a" / "b"))
+    assert code == 0 and (tmp_path / "a" / "b" / "ebpc_decoder.v").is_file()
+    assert [p.name for p in tmp_path.rglob("*")] == ["a", "b", "ebpc_decoder.v"]
+
+
+def test_failed_write_leaves_nothing(tmp_path):
+    from dnnpress import outputs
+
+    target = tmp_path / "out.npy"
+    target.write_bytes(b"old")
+
+    def half(f_or_folder):
+        if isinstance(f_or_folder, Path):
+            (f_or_folder / "a.v").write_text("half")
+        else:
+            f_or_folder.write(b"half")
+        raise ValueError("stopped")
+
+    with pytest.raises(ValueError, match="stopped"):
+        outputs.write_file(target, half)
+    with pytest.raises(ValueError, match="stopped"):
+        outputs.write_folder(tmp_path / "new", half)
+    assert files(tmp_path) == {target: b"old"}
+
+
+def npy_header(path, descr, shape, data=b""):
+    """A .npy file with a hand-made header: what a broken or hostile writer leaves."""
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": descr, "fortran_order": False,
+                                                 "shape": shape})
+        f.write(data)
+
+
+@pytest.mark.parametrize("command", ["ebpc encode", "ebpc stats", "dict encode", "dict stats"])
+def test_bad_npy_inputs_are_refused(capsys, tmp_path, command):
+    (tmp_path / "empty.npy").write_bytes(b"")
+    (tmp_path / "text.npy").write_text("not numpy\n")
+    npy_header(tmp_path / "huge.npy", "|i1", (10**12,), bytes(64))
+    npy_header(tmp_path / "wide.npy", "<i2", (2**40, 2**40), bytes(64))
+    np.save(tmp_path / "objects.npy", np.array([1, None], object), allow_pickle=True)
+    cases = {"empty.npy": "empty file, not a .npy array",
+             "text.npy": "not a .npy array (",
+             "huge.npy": "header says shape (1000000000000,) of int8 (1000000000000 bytes of "
+                         "data), the file holds 64 after the header",
+             "wide.npy": f"shape (1099511627776, 1099511627776) of int16 ({2 * 2**80} bytes",
+             "objects.npy": "holds Python objects (object), not numbers",
+             "none.npy": "none.npy: no such file"}
+    for name, message in cases.items():
+        out = [] if "stats" in command else ["-o", str(tmp_path / "out")]
+        refused(capsys, [*command.split(), str(tmp_path / name), *out], message, tmp_path)
+
+
+def test_big_endian_input_is_read_as_native(capsys, tmp_path):
+    x = np.random.default_rng(4).integers(-300, 300, (6, 5)).astype(">i2")
+    np.save(tmp_path / "be.npy", x)
+    assert run(capsys, "ebpc", "encode", str(tmp_path / "be.npy"), "-o",
+               str(tmp_path / "be.ebpc"))[0] == 0
+    assert run(capsys, "ebpc", "decode", str(tmp_path / "be.ebpc"), "-o",
+               str(tmp_path / "le.npy"))[0] == 0
+    y = np.load(tmp_path / "le.npy")
+    assert y.dtype == np.int16 and np.array_equal(y, x)
+    np.save(tmp_path / "w.npy", np.linspace(-1, 1, 24, dtype=">f4"))
+    assert run(capsys, "dict", "stats", str(tmp_path / "w.npy"), "--k", "0")[0] == 0
+
+
+@pytest.mark.parametrize("command", ["dict encode", "dict stats"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_dict_refuses_non_finite_weights(capsys, tmp_path, command, bad):
+    w = np.ones((3, 4), np.float32)
+    w[1, 2] = bad
+    np.save(tmp_path / "w.npy", w)
+    out = [] if "stats" in command else ["-o", str(tmp_path / "w.hcp")]
+    refused(capsys, [*command.split(), str(tmp_path / "w.npy"), *out],
+            "weights must be finite numbers; 1 are NaN or inf (the first at index (1, 2))",
+            tmp_path)
+
+
+def test_dict_encode_warns_when_the_engine_cannot_take_the_stream(capsys, tmp_path, inputs):
+    engine = {p.name: p.choices for p in cores.core("dict-decoder").params}
+    for g in (3, 16):
+        assert g not in engine["G"]
+        code, _, err = run(capsys, "dict", "encode", str(tmp_path / "w.npy"), "-o",
+                           str(tmp_path / f"g{g}.hcp"), "--G", str(g))
+        assert code == 0 and (tmp_path / f"g{g}.hcp").is_file()
+        takes = ", ".join(map(str, engine["G"]))
+        assert err == (f"dnnpress: warning: the dict-decoder core cannot decode streams with "
+                       f"G={g} (it takes G in {takes}); only the golden model can\n")
+    for g in engine["G"]:
+        code, _, err = run(capsys, "dict", "encode", str(tmp_path / "w.npy"), "-o",
+                           str(tmp_path / "ok.hcp"), "--G", str(g), "--B", "8", "--R", "8")
+        assert code == 0 and err == ""
 
 
 def test_stats_into_a_closed_pipe_is_quiet(tmp_path, fmap):
