@@ -141,10 +141,10 @@ def cmd_ebpc_encode(args):
     f = EBPCFile.compress(arr, args.block_size)
     data = pack(f)
     outputs.write_file(out, lambda fp: fp.write(data))
-    raw = arr.size * arr.itemsize
-    comp = len(f.znz) + len(f.bpc)
-    print(f"{args.input}: {arr.size} words {arr.dtype} -> {args.output}: ZNZ {len(f.znz)} B, "
-          f"BPC {len(f.bpc)} B, ratio {raw / comp:.3f}x")
+    znz, bpc = (sum(len(t[i]) for t in f.transfers) for i in (0, 1))
+    split = f" in {len(f.transfers)} transfers" if len(f.transfers) > 1 else ""
+    print(f"{args.input}: {arr.size} words {arr.dtype} -> {args.output}{split}: ZNZ {znz} B, "
+          f"BPC {bpc} B, ratio {arr.nbytes / f.stream_bytes:.3f}x")
     return 0
 
 
@@ -160,18 +160,19 @@ def cmd_ebpc_decode(args):
 
 
 def cmd_ebpc_stats(args):
-    from golden import ebpc
+    from golden import ebpc_file
 
     arr = _load_npy(args.input)
-    widths = {np.dtype(np.int8): 8, np.dtype(np.int16): 16}
-    if arr.dtype not in widths:
+    if arr.dtype not in (np.int8, np.int16):
         raise CLIError(f"{args.input}: dtype must be int8 or int16, not {arr.dtype}")
-    s = ebpc.stats(arr, widths[arr.dtype], args.block_size, per_block=args.blocks)
+    s = ebpc_file.stats(arr, args.block_size, per_block=args.blocks)
     if args.json:
         print(json.dumps(s, indent=2))
         return 0
     print(f"{args.input}: {s['n']} words ({s['word_bits']}-bit), {s['zeros']} zeros "
           f"({100 * s['zeros'] / s['n']:.1f} %), {s['blocks']} BPC blocks of {s['block_size']}")
+    if s["transfers"] > 1:
+        print(f"  in {s['transfers']} transfers of at most 2**24 words (the hardware's count)")
     print(f"  raw {s['raw_bytes']} B -> ZNZ {s['znz_bytes']} B + BPC {s['bpc_bytes']} B = "
           f"{s['znz_bytes'] + s['bpc_bytes']} B; ratio {s['ratio']:.3f}x, "
           f"{s['bits_per_word']:.3f} bits/word")

@@ -80,7 +80,8 @@ def test_decode_rejects_bad_files(capsys, tmp_path, fmap):
 def test_corrupt_stream_in_file_is_an_error(capsys, tmp_path, fmap):
     x, _ = fmap
     f = ebpc_file.EBPCFile.compress(x)
-    bad = ebpc_file.EBPCFile(f.word_bits, f.block_size, f.shape, f.znz[:-1], f.bpc)
+    (znz, bpc), = f.transfers
+    bad = ebpc_file.EBPCFile(f.word_bits, f.block_size, f.shape, ((znz[:-1], bpc),))
     (tmp_path / "c.ebpc").write_bytes(ebpc_file.pack(bad))
     code, _, err = run(capsys, "ebpc", "decode", str(tmp_path / "c.ebpc"), "-o",
                        str(tmp_path / "o.npy"))
@@ -376,6 +377,20 @@ def test_dict_refuses_non_finite_weights(capsys, tmp_path, command, bad):
     refused(capsys, [*command.split(), str(tmp_path / "w.npy"), *out],
             "weights must be finite numbers; 1 are NaN or inf (the first at index (1, 2))",
             tmp_path)
+
+
+@pytest.mark.parametrize("scale", [np.nan, np.inf, 0.0, -0.5])
+@pytest.mark.parametrize("version", [0, 1])
+def test_hcp_with_a_bad_scale_is_refused(capsys, tmp_path, inputs, scale, version):
+    from golden import crc
+
+    blob = (tmp_path / "w.hcp").read_bytes()
+    body = blob[:-4] if version else b"HCP0" + blob[4:-4]
+    at = 5 + 8 * body[4]
+    body = body[:at] + np.float64(scale).tobytes() + body[at + 8:]
+    (tmp_path / "s.hcp").write_bytes(crc.seal(body) if version else body)
+    refused(capsys, ["dict", "decode", str(tmp_path / "s.hcp"), "-o", str(tmp_path / "o.npy"),
+                     "--dequantise"], ".hcp scale must be a finite number > 0", tmp_path)
 
 
 def test_dict_encode_warns_when_the_engine_cannot_take_the_stream(capsys, tmp_path, inputs):
