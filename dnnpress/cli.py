@@ -230,8 +230,8 @@ def _dict_weights(path):
     bad = ~np.isfinite(arr)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise CLIError(f"{path}: weights must be finite numbers; {int(bad.sum())} are NaN or "
-                       f"inf (the first at index {first})")
+        raise CLIError(f"{path}: weights must be finite numbers, not NaN or inf ({int(bad.sum())} "
+                       f"of them, the first at index {first})")
     return (arr, *dict_codec.quantise(arr))
 
 

@@ -375,7 +375,8 @@ def test_dict_refuses_non_finite_weights(capsys, tmp_path, command, bad):
     np.save(tmp_path / "w.npy", w)
     out = [] if "stats" in command else ["-o", str(tmp_path / "w.hcp")]
     refused(capsys, [*command.split(), str(tmp_path / "w.npy"), *out],
-            "weights must be finite numbers; 1 are NaN or inf (the first at index (1, 2))",
+            "weights must be finite numbers, not NaN or inf (1 of them, the first at index "
+            "(1, 2))",
             tmp_path)
 
 
