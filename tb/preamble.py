@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass
 
 import cocotb
+from amaranth.hdl import UnusedElaboratable
 
 from dnnpress import cores
 
@@ -48,10 +49,10 @@ class Context:
                 raise RuntimeError(f"dnnpress: error: {PARAMS_ENV} is not set; run the "
                                    f"testbench through tb.runner.run")
             params = json.loads(os.environ[PARAMS_ENV])
-            # sub-components a top builds for its ports only are never elaborated
-            warnings.filterwarnings("ignore", message=".*was never elaborated")
         else:
             params = c.defaults()
+        # the component (and what it builds) is read for its ports, never elaborated here
+        warnings.filterwarnings("ignore", category=UnusedElaboratable)
         return cls(params, c.component(**params))
 
     def seed_of(self, *parts):
