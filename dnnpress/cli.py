@@ -1,7 +1,9 @@
 """``dnnpress``: emit cores, run the main job, compress tensors with the golden models.
 
-Every error (unknown core or parameter, value out of range, malformed file) prints one line
-``dnnpress: error: ...`` saying what is wrong and what is allowed, and exits with status 2.
+Every error (unknown core or parameter, value out of range, malformed file, an output path that
+cannot be written) prints one line ``dnnpress: error: ...`` saying what is wrong and what is
+allowed, and exits with status 2, having written nothing: outputs are checked before the work and
+written whole (:mod:`dnnpress.outputs`).
 """
 
 import argparse
@@ -490,7 +492,8 @@ def parser():
 
     p = sub.add_parser("ebpc", help="EBPC golden model on .npy tensors")
     esub = p.add_subparsers(dest="ebpc_command", required=True)
-    e = esub.add_parser("encode", help="compress an int8 / int16 .npy into an .ebpc file")
+    e = esub.add_parser("encode", help="compress an int8 / int16 .npy into an .ebpc file (a map "
+                        "over 2**24 words as several transfers of at most 2**24)")
     e.add_argument("input")
     e.add_argument("-o", "--output", required=True)
     e.add_argument("--block-size", type=int, choices=(8, 16), default=8)
