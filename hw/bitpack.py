@@ -4,6 +4,8 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from .stream import OutputRegister
+
 __all__ = ["BitPacker", "code_layout", "word_layout"]
 
 
@@ -101,21 +103,15 @@ class BitPacker(wiring.Component):
         ends = Signal(units)                  # ends[k]: a transfer ends with unit k of buf
 
         # ---- output: a whole word, or half of one when a transfer ends on its high unit
-        o_free = self.o.ready | ~self.o.valid
+        out = OutputRegister(m, self.o)
         short = ends[0] if per_word == 2 else Const(0)
         can_emit = (fill >= OW) | short
-        emit = o_free & can_emit
-        with m.If(o_free):
-            m.d.sync += self.o.valid.eq(can_emit)
+        emit = out.free & can_emit
         with m.If(emit):
             head = Mux(short, Cat(Const(0, OW - U), buf[W - U:]), buf[W - OW:]) if per_word == 2 \
                 else buf[W - OW:]
-            m.d.sync += [
-                self.o.payload.data.eq(head),
-                self.o.payload.last.eq(short | ends[per_word - 1]),
-            ]
-            if per_word == 2:
-                m.d.sync += self.o.payload.half.eq(short)
+            out.emit(data=head, last=short | ends[per_word - 1],
+                     **({"half": short} if per_word == 2 else {}))
 
         # ---- the buffer once this cycle's word has left
         kept = Signal(W)

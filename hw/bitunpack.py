@@ -1,12 +1,12 @@
 """Bit unpacker: stream words in, a window on the next bits of the transfer out."""
 
-from amaranth.hdl import Const, Module, Mux, Signal
+from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .bitpack import word_layout
 
-__all__ = ["BitUnpacker", "window_signature", "output_register", "take_rest", "end_states"]
+__all__ = ["BitUnpacker", "window_signature"]
 
 
 def window_signature(width, capacity, max_take):
@@ -94,55 +94,3 @@ class BitUnpacker(wiring.Component):
             m.d.sync += [buf.eq(kept), avail.eq(kept_avail)]
         return m
 
-
-def output_register(m, port):
-    """The register-slice idiom on output stream ``port``: returns ``(free, emit)``. ``free``
-    is high when a beat may be written this cycle; ``emit(**fields)`` sets those payload
-    fields and raises ``valid``, which then holds until the beat is taken."""
-    free = ~port.valid | port.ready
-    m.d.sync += port.valid.eq(port.valid & ~port.ready)
-
-    def emit(**fields):
-        m.d.sync += [port.valid.eq(1), *(getattr(port.payload, k).eq(v)
-                                         for k, v in fields.items())]
-    return free, emit
-
-
-def take_rest(m, window, name="rest_take"):
-    """Take every bit ``window`` (an unpacker's ``o``) shows this cycle; the count taken."""
-    width = len(window.bits)
-    take = Signal(range(width + 1), name=name)
-    m.d.comb += [take.eq(Mux(window.avail > width, width, window.avail)),
-                 window.take.eq(take)]
-    return take
-
-
-def end_states(m, window, o_free, bad, final_beat, error_beat, restart, pad_bits=32):
-    """The two closing states of a stream decoder, inside its ``with m.FSM()``:
-
-    - ``CHECK`` (after the final item): reads the rest of the stream; more than
-      ``pad_bits - 1`` bits or any 1 bit marks it malformed (``bad``);
-    - ``DRAIN`` (a malformed stream): reads the rest of the stream.
-
-    At the stream's end (its ``last`` word read and every bit taken) and with the output free,
-    ``error_beat()`` is called if ``bad``, else ``final_beat()``; ``window`` (an unpacker's
-    ``o``) is flushed and the FSM goes to ``restart``.
-    """
-    spare = Signal(range(pad_bits + 1), name="spare")      # bits read after the final item
-    for state in ("CHECK", "DRAIN"):
-        with m.State(state):
-            take = take_rest(m, window, f"{state.lower()}_take")
-            wrong = Const(1)
-            if state == "CHECK":
-                wrong = window.bits.any() | (spare + take >= pad_bits)
-                m.d.sync += spare.eq(spare + take)
-            with m.If(wrong):
-                m.d.sync += bad.eq(1)
-            with m.If(window.end & (window.avail == take) & o_free):
-                with m.If(wrong | bad):
-                    error_beat()
-                with m.Else():
-                    final_beat()
-                m.d.comb += window.flush.eq(1)
-                m.d.sync += spare.eq(0)
-                m.next = restart

@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 from golden.cluster_cache import POLICIES
 
 from ..params import Param, parametrised
+from ..stream import OutputRegister
 from . import GROUP_BITS, LINE_BYTES
 
 __all__ = ["ClusterIndexCache"]
@@ -163,7 +164,7 @@ class ClusterIndexCache(wiring.Component):
 
         way = Signal(way_bits)
         keep = Signal()
-        resp = self.o_resp
+        resp = OutputRegister(m, self.o_resp)
         m.d.comb += [rd.addr.eq(slot(way)), wr.addr.eq(slot(way)),
                      wr.data.eq(self.i_mem_resp.payload.data),
                      self.o_mem_req.payload.addr.eq(addr)]
@@ -190,8 +191,7 @@ class ClusterIndexCache(wiring.Component):
             with m.State("READ"):                  # the data memory answers next cycle
                 m.next = "HIT"
             with m.State("HIT"):
-                m.d.sync += [resp.valid.eq(1), resp.payload.data.eq(rd.data),
-                             resp.payload.hit.eq(1), resp.payload.last.eq(req_last)]
+                resp.emit(data=rd.data, hit=1, last=req_last)
                 m.next = "RESPOND"
             with m.State("MEM_REQ"):
                 m.d.comb += self.o_mem_req.valid.eq(1)
@@ -200,11 +200,8 @@ class ClusterIndexCache(wiring.Component):
             with m.State("MEM_WAIT"):
                 m.d.comb += self.i_mem_resp.ready.eq(1)
                 with m.If(self.i_mem_resp.valid):
-                    m.d.sync += [resp.valid.eq(1),
-                                 resp.payload.data.eq(self.i_mem_resp.payload.data),
-                                 resp.payload.hit.eq(0), resp.payload.last.eq(req_last),
-                                 regs["memory_bytes"].eq(regs["memory_bytes"]
-                                                         + self.line_bytes)]
+                    resp.emit(regs["memory_bytes"].eq(regs["memory_bytes"] + self.line_bytes),
+                              data=self.i_mem_resp.payload.data, hit=0, last=req_last)
                     with m.If(keep):
                         m.d.comb += wr.en.eq(1)
                         for u in range(n_ways):
@@ -217,7 +214,6 @@ class ClusterIndexCache(wiring.Component):
                         m.d.sync += regs["bypasses"].eq(regs["bypasses"] + 1)
                     m.next = "RESPOND"
             with m.State("RESPOND"):
-                with m.If(resp.ready):
-                    m.d.sync += resp.valid.eq(0)
+                with m.If(self.o_resp.ready):
                     m.next = "IDLE"
         return m

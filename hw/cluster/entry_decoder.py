@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 from golden.cluster_blocks import PAD
 
 from ..params import Param, parametrised
+from ..stream import OutputRegister
 from . import GROUP_BITS, LINE_BYTES
 
 __all__ = ["ClusterEntryDecoder"]
@@ -78,9 +79,8 @@ class ClusterEntryDecoder(wiring.Component):
         cursor = Signal(self.position_bits + 1, init=(1 << (self.position_bits + 1)) - 1)
         closing = Signal()                    # the block's closing beat is due
 
-        o = self.o_weights
-        o_free = ~o.valid | o.ready
-        m.d.sync += o.valid.eq(o.valid & ~o.ready)
+        out = OutputRegister(m, self.o_weights)
+        o_free = out.free
 
         entry = Signal(8)
         m.d.comb += entry.eq(line[-8:])          # the line shifts up one entry per cycle
@@ -94,15 +94,12 @@ class ClusterEntryDecoder(wiring.Component):
         with m.If(have & o_free):
             m.d.sync += [cursor.eq(pos), index.eq(index + 1), line.eq(line << 8)]
             with m.If((entry != PAD) & (groups[cidx] < self.active)):
-                m.d.sync += [o.valid.eq(1), o.payload.position.eq(pos),
-                             o.payload.value.eq(values[cidx]), o.payload.weight.eq(1),
-                             o.payload.last.eq(0)]
+                out.emit(position=pos, value=values[cidx], weight=1, last=0)
             with m.If(index == n - 1):
                 m.d.sync += [have.eq(0), closing.eq(last_line)]
         with m.Elif(closing & o_free):
-            m.d.sync += [o.valid.eq(1), o.payload.weight.eq(0), o.payload.last.eq(1),
-                         o.payload.position.eq(0), o.payload.value.eq(0), closing.eq(0),
-                         cursor.eq(cursor.init)]
+            out.emit(closing.eq(0), cursor.eq(cursor.init),
+                     weight=0, last=1, position=0, value=0)
         with m.If(self.i_lines.valid & self.i_lines.ready):   # after the walk: wins over it
             m.d.sync += [line.eq(self.i_lines.payload.data), have.eq(1), index.eq(0),
                          last_line.eq(self.i_lines.payload.last)]

@@ -8,8 +8,8 @@ from golden.dict_codec import LIMITS, WORD_BITS
 
 from ..bitpack import word_layout
 from ..bitunpack import BitUnpacker
-from ..stream import OutputRegister, StreamEnd
 from ..params import Param, parametrised
+from ..stream import OutputRegister, StreamEnd
 
 __all__ = ["DictDecoder"]
 
@@ -104,7 +104,6 @@ class DictDecoder(wiring.Component):
 
         o = self.o_weights
         out = OutputRegister(m, o)
-        o_free = out.free
 
         def emit(value, count=g, last=0, error=0):
             out.emit(data=value, count=count, last=last, error=error)
@@ -183,7 +182,7 @@ class DictDecoder(wiring.Component):
                 with m.Elif(end):
                     fail()
             with m.State("CODE"):
-                with m.If(o_free):
+                with m.If(out.free):
                     with m.If(avail >= need):
                         m.d.comb += unp.o.take.eq(need)
                         with m.If(is_hit):
@@ -204,7 +203,7 @@ class DictDecoder(wiring.Component):
                     with m.Elif(end):
                         fail()
             with m.State("RUN"):
-                with m.If(o_free):
+                with m.If(out.free):
                     m.d.sync += rem.eq(rem - 1)
                     symbol(o.payload.data, "CODE")
                     with m.If((rem > 1) & (sym_left != 1)):

@@ -2,8 +2,8 @@
 
 from amaranth.hdl import Module, Signal, signed
 
+from ..stream import OutputRegister
 from .delta_planes import DeltaTransform
-from .layouts import block_layout
 
 __all__ = ["DeltaBlock"]
 
@@ -41,19 +41,17 @@ class DeltaBlock(DeltaTransform):
         w = self.i.payload
         x = w.data.as_signed()
         # data registers without reset (only ``valid`` and the index need one)
-        blk = Signal(block_layout(p), reset_less=True)
-        m.d.comb += self.o.payload.eq(blk)
+        out = OutputRegister(m, self.o, reset_less=True, name="blk")
+        blk = out.payload
 
         index = Signal(range(n))
         prev = Signal(signed(p.word_bits), reset_less=True)
         closes = w.last | (index == n - 1)
-        m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)
+        m.d.comb += self.i.ready.eq(out.free)
         take = self.i.valid & self.i.ready
 
         with m.If(take & closes):
-            m.d.sync += self.o.valid.eq(1)
-        with m.Elif(self.o.ready):
-            m.d.sync += self.o.valid.eq(0)
+            out.emit()
         with m.If(take):
             m.d.sync += [prev.eq(x), index.eq(index + 1)]
             with m.If(index == 0):

@@ -4,6 +4,7 @@ from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..stream import OutputRegister
 from .layouts import block_layout, word_layout
 
 __all__ = ["DeltaTransform"]
@@ -53,23 +54,19 @@ class DeltaTransform(wiring.Component):
         prev = Signal(signed(p.word_bits))
         deltas = Signal(block_layout(p).members["deltas"])
 
-        o_free = self.o.ready | ~self.o.valid
+        out = OutputRegister(m, self.o)
         closes = w.last | (index == n - 1)
         # only a word that closes a block needs the output register
-        m.d.comb += self.i.ready.eq(o_free | ~closes)
+        m.d.comb += self.i.ready.eq(out.free | ~closes)
         take = self.i.valid & self.i.ready
         delta = Signal(signed(p.word_bits + 1))
         m.d.comb += delta.eq(x - prev)
 
-        with m.If(take & closes):
-            m.d.sync += self.o.valid.eq(1)
-        with m.Elif(self.o.ready):
-            m.d.sync += self.o.valid.eq(0)
         with m.If(take):
             m.d.sync += prev.eq(x)
             with m.If(closes):
-                m.d.sync += [index.eq(0), self.o.payload.last.eq(w.last)]
-                m.d.sync += self.o.payload.base.eq(Mux(index == 0, w.data, base))
+                m.d.sync += index.eq(0)
+                out.emit(last=w.last, base=Mux(index == 0, w.data, base))
                 for j in range(1, n):               # delta d_j sits in deltas[j - 1]
                     with m.If(index > j):
                         m.d.sync += self.o.payload.deltas[j - 1].eq(deltas[j - 1])

@@ -4,6 +4,7 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..stream import OutputRegister
 from .layouts import decoded_block_layout, decoded_word_layout
 
 __all__ = ["DeltaReverse"]
@@ -49,13 +50,10 @@ class DeltaReverse(wiring.Component):
                 with m.Case(i):
                     m.d.comb += word.eq(acc + blk.deltas[i - 1])
 
-        o_free = self.o.ready | ~self.o.valid
+        out = OutputRegister(m, self.o)
         final = blk.end | (index == p.block_size - 1)
-        m.d.comb += self.i.ready.eq(o_free & final)
-        with m.If(o_free):
-            m.d.sync += self.o.valid.eq(self.i.valid)
-            with m.If(self.i.valid):
-                m.d.sync += [self.o.payload.data.eq(word), self.o.payload.end.eq(blk.end),
-                             self.o.payload.error.eq(blk.error), acc.eq(word),
-                             index.eq(Mux(final, 0, index + 1))]
+        m.d.comb += self.i.ready.eq(out.free & final)
+        with m.If(out.free & self.i.valid):
+            out.emit(acc.eq(word), index.eq(Mux(final, 0, index + 1)),
+                     data=word, end=blk.end, error=blk.error)
         return m

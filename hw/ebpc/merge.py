@@ -4,6 +4,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..stream import OutputRegister
 from .layouts import decoded_word_layout, flag_layout, output_word_layout
 
 __all__ = ["Merge"]
@@ -51,15 +52,13 @@ class Merge(wiring.Component):
         ended = Signal()                          # the transfer's BPC ``end`` was taken
         error = Signal()
 
-        o_free = self.o.ready | ~self.o.valid
-        with m.If(o_free):
-            m.d.sync += self.o.valid.eq(0)
+        out = OutputRegister(m, self.o)
 
         with m.FSM():
             with m.State("WORDS"):
                 value = Signal(p.word_bits)
                 go = Signal()
-                with m.If(o_free & self.i_flags.valid):
+                with m.If(out.free & self.i_flags.valid):
                     with m.If(~flag.nonzero):
                         m.d.comb += go.eq(1)
                     with m.Elif(ended):                      # BPC ran out: 0 and an error
@@ -82,7 +81,7 @@ class Merge(wiring.Component):
                     with m.If(flag.last):
                         m.next = "DRAIN"
                     with m.Else():
-                        m.d.sync += self.o.valid.eq(1)
+                        out.emit()
 
             with m.State("DRAIN"):
                 with m.If(any_nonzero & ~ended):
@@ -93,8 +92,7 @@ class Merge(wiring.Component):
                         with m.Elif(extra != p.block_size):
                             m.d.sync += extra.eq(extra + 1)
                 with m.Else():
-                    m.d.sync += [self.o.valid.eq(1), self.o.payload.last.eq(1),
-                                 self.o.payload.error.eq(error | (extra == p.block_size))]
+                    out.emit(last=1, error=error | (extra == p.block_size))
                     m.d.sync += [any_nonzero.eq(0), extra.eq(0), ended.eq(0), error.eq(0)]
                     m.next = "WORDS"
         return m

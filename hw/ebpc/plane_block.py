@@ -4,6 +4,7 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..stream import OutputRegister
 from .layouts import decoded_block_layout, symbols_layout
 from .plane_buffer import next_planes, plane_deltas
 
@@ -53,12 +54,11 @@ class PlaneBlock(wiring.Component):
 
         new, carry = next_planes(m, p, item, planes, prev)
         emits = item.done | item.end
-        m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)
+        out = OutputRegister(m, self.o)           # its payload is driven from the planes
+        m.d.comb += self.i.ready.eq(out.free)
         take = self.i.valid & self.i.ready
         with m.If(take & emits):
-            m.d.sync += [self.o.valid.eq(1), end.eq(item.end), error.eq(item.error)]
-        with m.Elif(self.o.ready):
-            m.d.sync += self.o.valid.eq(0)
+            out.emit(end.eq(item.end), error.eq(item.error))
         with m.If(take):
             m.d.sync += [planes[b].eq(new[b]) for b in range(p.planes)]
             m.d.sync += [prev.eq(carry), base.eq(Mux(item.has_base, item.base, base))]

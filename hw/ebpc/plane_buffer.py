@@ -4,6 +4,7 @@ from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..stream import OutputRegister
 from .layouts import decoded_block_layout, symbols_layout
 
 __all__ = ["PlaneBuffer", "next_planes", "plane_deltas"]
@@ -71,8 +72,8 @@ class PlaneBuffer(wiring.Component):
         new, carry = next_planes(m, p, item, planes, prev)
 
         emits = item.done | item.end
-        o_free = self.o.ready | ~self.o.valid
-        m.d.comb += self.i.ready.eq(o_free | ~emits)
+        out = OutputRegister(m, self.o)
+        m.d.comb += self.i.ready.eq(out.free | ~emits)
         take = self.i.valid & self.i.ready
 
         with m.If(take):
@@ -81,11 +82,6 @@ class PlaneBuffer(wiring.Component):
             with m.If(item.has_base):
                 m.d.sync += base.eq(item.base)
         with m.If(take & emits):
-            m.d.sync += [self.o.valid.eq(1), self.o.payload.end.eq(item.end),
-                         self.o.payload.error.eq(item.error),
-                         self.o.payload.base.eq(Mux(item.has_base, item.base, base))]
-            m.d.sync += [self.o.payload.deltas[i].eq(d)
-                         for i, d in enumerate(plane_deltas(p, new))]
-        with m.Elif(self.o.ready):
-            m.d.sync += self.o.valid.eq(0)
+            out.emit(*(out.payload.deltas[i].eq(d) for i, d in enumerate(plane_deltas(p, new))),
+                     end=item.end, error=item.error, base=Mux(item.has_base, item.base, base))
         return m

@@ -5,6 +5,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..bitpack import code_layout
+from ..stream import OutputRegister
 from .layouts import block_layout, item_bits
 from .symbol_coder import block_plane, nonzero_code, run_code
 
@@ -66,22 +67,22 @@ class SerialSymbolCoder(wiring.Component):
         sends = at_base | flush | (symbol & ~zero)
         final = tail | ((phase == p.planes) & ~zero & (run == 0))
 
-        o_free = self.o.ready | ~self.o.valid
-        m.d.comb += self.i.ready.eq(o_free & final)
-        with m.If(o_free):
-            m.d.sync += self.o.valid.eq(self.i.valid & sends)
-            with m.If(self.i.valid):
-                m.d.sync += [
-                    self.o.payload.bits.eq(Mux(at_base, blk.base, Mux(flush, r_code, code))),
-                    self.o.payload.len.eq(Mux(at_base, p.word_bits, Mux(flush, r_len, length))),
-                    self.o.payload.last.eq(blk.last & final),
-                ]
-                with m.If(final):
-                    m.d.sync += [phase.eq(0), run.eq(0), prev.eq(0)]
-                with m.Elif(flush):
-                    m.d.sync += run.eq(0)
-                with m.Else():
-                    m.d.sync += phase.eq(phase + 1)
-                    with m.If(symbol):
-                        m.d.sync += [prev.eq(plane), run.eq(Mux(zero, run + 1, 0))]
+        out = OutputRegister(m, self.o)
+        m.d.comb += self.i.ready.eq(out.free & final)
+        with m.If(out.free & self.i.valid):
+            with m.If(sends):                   # the payload is written in every cycle
+                out.emit()
+            m.d.sync += [
+                self.o.payload.bits.eq(Mux(at_base, blk.base, Mux(flush, r_code, code))),
+                self.o.payload.len.eq(Mux(at_base, p.word_bits, Mux(flush, r_len, length))),
+                self.o.payload.last.eq(blk.last & final),
+            ]
+            with m.If(final):
+                m.d.sync += [phase.eq(0), run.eq(0), prev.eq(0)]
+            with m.Elif(flush):
+                m.d.sync += run.eq(0)
+            with m.Else():
+                m.d.sync += phase.eq(phase + 1)
+                with m.If(symbol):
+                    m.d.sync += [prev.eq(plane), run.eq(Mux(zero, run + 1, 0))]
         return m

@@ -5,6 +5,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..bitpack import code_layout
+from ..stream import OutputRegister
 from .layouts import block_layout, item_bits, symbol_code_bits, symbol_lanes
 
 __all__ = ["SymbolCoder", "block_plane", "run_code", "nonzero_code"]
@@ -143,16 +144,10 @@ class SymbolCoder(wiring.Component):
                          nt.eq(total + lane_len[k])]
             bits, total = nb, nt
 
-        o_free = self.o.ready | ~self.o.valid
+        out = OutputRegister(m, self.o)
         final = phase == last_item
-        m.d.comb += self.i.ready.eq(o_free & final)
-        with m.If(o_free):
-            m.d.sync += self.o.valid.eq(self.i.valid)
-            with m.If(self.i.valid):
-                m.d.sync += [
-                    self.o.payload.bits.eq(bits),
-                    self.o.payload.len.eq(total),
-                    self.o.payload.last.eq(blk.last & final),
-                    phase.eq(Mux(final, 0, phase + 1)),
-                ]
+        m.d.comb += self.i.ready.eq(out.free & final)
+        with m.If(out.free & self.i.valid):
+            out.emit(phase.eq(Mux(final, 0, phase + 1)),
+                     bits=bits, len=total, last=blk.last & final)
         return m

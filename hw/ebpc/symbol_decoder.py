@@ -5,6 +5,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..bitunpack import window_signature
+from ..stream import OutputRegister
 from .layouts import symbol_code_bits, symbol_lanes, symbols_layout
 
 __all__ = ["SymbolDecoder", "symbol_window"]
@@ -99,10 +100,15 @@ class SymbolDecoder(wiring.Component):
         at_base = Signal(init=1)
         start = Signal(range(p.planes + 1))       # symbols of the block decoded so far
         error = Signal()
-        o_free = self.o.ready | ~self.o.valid
-        if not self._serial:
-            with m.If(o_free):
-                m.d.sync += self.o.valid.eq(0)
+        if self._serial:
+            # unregistered output: the plane block registers what it takes
+            item, gate, go = self.o.payload, Const(1), self.o.ready
+
+            def put(*statements):
+                m.d.comb += [self.o.valid.eq(1), *statements]
+        else:
+            reg = OutputRegister(m, self.o, reset_less=True, name="item")   # only valid resets
+            item, gate, go, put = reg.payload, reg.free, Const(1), reg.emit
 
         # lane l decodes the code that starts where lane l - 1 ended
         offset = Mux(at_base, p.word_bits, 0)
@@ -135,19 +141,10 @@ class SymbolDecoder(wiring.Component):
         any_code = results[0][0]
         base_ok = at_base & (win.avail >= p.word_bits)
 
-        if self._serial:
-            # unregistered output: the plane block registers what it takes
-            item, out, gate, go = self.o.payload, "comb", Const(1), self.o.ready
-        else:
-            item = Signal(self.o.payload.shape(), reset_less=True)   # data: no reset, only valid
-            m.d.comb += self.o.payload.eq(item)
-            out, gate, go = "sync", o_free, Const(1)
-
         def close(err):
             """An ``end`` item; on its hand-over the window is flushed and a new block begins."""
-            m.d[out] += [self.o.valid.eq(1), item.end.eq(1), item.error.eq(err),
-                         item.done.eq(0), item.has_base.eq(0)]
-            m.d[out] += [item.lanes[lane].valid.eq(0) for lane in range(lanes)]
+            put(item.end.eq(1), item.error.eq(err), item.done.eq(0), item.has_base.eq(0),
+                *(item.lanes[lane].valid.eq(0) for lane in range(lanes)))
             with m.If(go):
                 m.d.comb += win.flush.eq(1)
                 m.d.sync += [error.eq(0), at_base.eq(1), start.eq(0)]
@@ -156,15 +153,13 @@ class SymbolDecoder(wiring.Component):
             with m.If(at_base & win.end & (win.avail < p.word_bits)):
                 close(error)              # padding only: the transfer's BPC stream is over
             with m.Elif(any_code | base_ok):
-                m.d[out] += [
-                    self.o.valid.eq(1), item.end.eq(0), item.error.eq(0),
-                    item.has_base.eq(at_base), item.base.eq(win.bits[width - p.word_bits:]),
-                    item.start.eq(start), item.done.eq(done),
-                ]
-                for lane, (ok, kk, x, direct, bad, _) in enumerate(results):
-                    m.d[out] += [item.lanes[lane].valid.eq(ok), item.lanes[lane].k.eq(kk),
-                                 item.lanes[lane].x.eq(Mux(bad, 0, x)),
-                                 item.lanes[lane].direct.eq(direct)]
+                put(item.end.eq(0), item.error.eq(0), item.has_base.eq(at_base),
+                    item.base.eq(win.bits[width - p.word_bits:]), item.start.eq(start),
+                    item.done.eq(done),
+                    *(s for lane, (ok, kk, x, direct, bad, _) in enumerate(results)
+                      for s in (item.lanes[lane].valid.eq(ok), item.lanes[lane].k.eq(kk),
+                                item.lanes[lane].x.eq(Mux(bad, 0, x)),
+                                item.lanes[lane].direct.eq(direct))))
                 with m.If(go):
                     m.d.comb += win.take.eq(Mux(any_code, take, p.word_bits))
                     for ok, _, _, _, bad, _ in results:

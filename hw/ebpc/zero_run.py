@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 from golden.ebpc import ZNZ_MAX_RUN
 
 from ..bitpack import code_layout
+from ..stream import OutputRegister
 from .layouts import ZNZ_CODE_BITS, word_layout
 
 __all__ = ["ZeroRunCoder"]
@@ -52,8 +53,8 @@ class ZeroRunCoder(wiring.Component):
         held_valid = Signal()
         held_end = Signal()                         # ... and it ends its transfer
 
-        znz_free = self.o_znz.ready | ~self.o_znz.valid
-        nz_free = self.o_nz.ready | ~self.o_nz.valid
+        znz, nz = OutputRegister(m, self.o_znz), OutputRegister(m, self.o_nz)
+        znz_free, nz_free = znz.free, nz.free
         m.d.comb += self.i.ready.eq(znz_free & nz_free)
         take = self.i.valid & self.i.ready
         zero = w.data == 0
@@ -69,8 +70,8 @@ class ZeroRunCoder(wiring.Component):
         with m.Else():
             m.d.comb += [code.eq(1), length.eq(1)]
 
-        with m.If(znz_free):
-            m.d.sync += self.o_znz.valid.eq(take & (length != 0))
+        with m.If(take & (length != 0)):
+            znz.emit()
         with m.If(take):
             m.d.sync += [
                 self.o_znz.payload.bits.eq(code),
@@ -85,14 +86,8 @@ class ZeroRunCoder(wiring.Component):
         # ---- non-zero words, one late: release the held word when its successor or the end of
         # its transfer is known
         release = held_valid & (held_end | (take & (~zero | w.last)))
-        with m.If(nz_free):
-            m.d.sync += self.o_nz.valid.eq(release)
         with m.If(release & nz_free):
-            m.d.sync += [
-                self.o_nz.payload.data.eq(held),
-                self.o_nz.payload.last.eq(held_end | (take & zero & w.last)),
-                held_valid.eq(0),
-            ]
+            nz.emit(held_valid.eq(0), data=held, last=held_end | (take & zero & w.last))
         with m.If(take & ~zero):
             m.d.sync += [held.eq(w.data), held_valid.eq(1), held_end.eq(w.last)]
         with m.Elif(release & nz_free):

@@ -1,12 +1,13 @@
 """Zero-run decoder: N and the ZNZ bits in, one zero / non-zero flag per word out."""
 
-from amaranth.hdl import Module, Mux, Signal, unsigned
+from amaranth.hdl import Module, Signal, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.ebpc import ZNZ_RUN_BITS
 
 from ..bitunpack import window_signature
+from ..stream import OutputRegister, StreamEnd
 from .layouts import COUNT_BITS, flag_layout
 
 __all__ = ["ZnzDecoder", "ZNZ_WINDOW"]
@@ -60,13 +61,15 @@ class ZnzDecoder(wiring.Component):
         error = Signal()
         held = Signal()                               # the N-th flag, kept until the drain ends
 
-        o_free = self.o.ready | ~self.o.valid
-        with m.If(o_free):
-            m.d.sync += self.o.valid.eq(0)
+        out = OutputRegister(m, self.o)
 
         def emit(nonzero, last=0, err=0):
-            m.d.sync += [self.o.valid.eq(1), self.o.payload.nonzero.eq(nonzero),
-                         self.o.payload.last.eq(last), self.o.payload.error.eq(err)]
+            out.emit(nonzero=nonzero, last=last, error=err)
+
+        # padding bits of the final word are fine; whole words more are not
+        ending = StreamEnd(m, win, out, error, final_beat=lambda: emit(held, last=1),
+                           error_beat=lambda: emit(held, last=1, err=1), restart="COUNT",
+                           pad_bits=self._p.word_bits, zero_padding=False)
 
         with m.FSM():
             with m.State("COUNT"):
@@ -81,7 +84,7 @@ class ZnzDecoder(wiring.Component):
                 got = Signal()                       # a flag is decided this cycle
                 first = win.bits[ZNZ_WINDOW - 1]
                 value = win.bits[:ZNZ_RUN_BITS]
-                with m.If(o_free):
+                with m.If(out.free):
                     with m.If(run_left != 0):
                         m.d.comb += got.eq(1)
                         m.d.sync += run_left.eq(run_left - 1)
@@ -100,22 +103,7 @@ class ZnzDecoder(wiring.Component):
                         m.d.sync += [starved.eq(1), error.eq(1)]
                 with m.If(got):
                     m.d.sync += remaining.eq(remaining - 1)
-                    with m.If(remaining == 0):
-                        m.d.sync += held.eq(nonzero)
-                        m.next = "DRAIN"
-                    with m.Else():
-                        emit(nonzero)
+                    ending.item(remaining == 0, lambda: emit(nonzero), held.eq(nonzero))
 
-            with m.State("DRAIN"):
-                # padding bits of the final word are fine; whole words more are not
-                extra = win.avail >= self._p.word_bits
-                with m.If(extra):
-                    m.d.sync += error.eq(1)
-                with m.If(win.end):
-                    with m.If(o_free):
-                        m.d.comb += win.flush.eq(1)
-                        emit(held, last=1, err=error | extra)
-                        m.next = "COUNT"
-                with m.Else():
-                    m.d.comb += win.take.eq(Mux(win.avail > ZNZ_WINDOW, ZNZ_WINDOW, win.avail))
+            ending.states()
         return m

@@ -8,8 +8,8 @@ from golden.noc_stream import COUNT_BITS, F_BITS, HEADER_BITS, S_BITS, WORD_BITS
 
 from ..bitpack import word_layout
 from ..bitunpack import BitUnpacker
-from ..stream import OutputRegister, StreamEnd
 from ..params import Param, parametrised
+from ..stream import OutputRegister, StreamEnd
 
 __all__ = ["NoCWeightDecoder"]
 
@@ -83,7 +83,6 @@ class NoCWeightDecoder(wiring.Component):
         bad = Signal()                        # the stream is malformed
 
         out = OutputRegister(m, self.o_weights)
-        o_free = out.free
 
         def emit(value, last=0, error=0):
             out.emit(data=value, frac=frac, last=last, error=error)
@@ -127,7 +126,7 @@ class NoCWeightDecoder(wiring.Component):
                 with m.Elif(end):
                     fail()
             with m.State("RECORD"):
-                with m.If(o_free):
+                with m.If(out.free):
                     with m.If(avail >= need):
                         with m.If(~tag):
                             m.d.comb += unp.o.take.eq(1 + w)
@@ -145,7 +144,7 @@ class NoCWeightDecoder(wiring.Component):
                     with m.Elif(end):
                         fail()
             with m.State("RUN"):
-                with m.If(o_free):
+                with m.If(out.free):
                     m.d.sync += [acc.eq(acc + slope), rem.eq(rem - 1)]
                     weight(acc[e:], "RECORD")
                     with m.If((rem > 1) & (n_left != 1)):
