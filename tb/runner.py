@@ -23,6 +23,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def run(core_name, test_module, params=None, select=None, extra_env=None, seed=1
     values = {**core.defaults(), **(params or {})}
     build_dir = build(core, values, quiet)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = "".join(c if c.isalnum() else "_" for c in select or "all")
+    name = re.sub(r"\\[bB.]|\W+", "_", select or "all").strip("_")
     test_dir = build_dir / f"{test_module.rpartition('.')[2]}-{name}-{worker}"
     env = {"DNNPRESS_PARAMS": json.dumps(values), **(extra_env or {})}
     xml = get_runner("icarus").test(

@@ -110,11 +110,8 @@ def cocotb_tests(module):
     module's :class:`cocotb.regression.Test` and ``TestGenerator`` objects."""
     from cocotb.regression import Test, TestGenerator
 
-    names = []
-    for obj in vars(module).values():
-        if isinstance(obj, TestGenerator | Test):
-            names.append(obj.func.__name__)
-    return names
+    return [obj.name.partition("/")[0] for obj in vars(module).values()
+            if isinstance(obj, TestGenerator | Test)]
 
 
 def decorated_tests(module):
