@@ -6,20 +6,28 @@ from amaranth.lib.wiring import In, Out
 
 from .bitpack import word_layout
 
-__all__ = ["BitUnpacker", "window_signature"]
+__all__ = ["BitUnpacker", "buffer_bits", "window_signature"]
 
 
-def window_signature(width, capacity, max_take):
-    """The port between an unpacker (source side) and a decoder.
+def buffer_bits(in_bits, window):
+    """Buffer size of an unpacker of ``in_bits``-bit words showing ``window`` bits: ``window +
+    in_bits`` rounded up to whole words."""
+    return -(-(window + in_bits) // in_bits) * in_bits
 
-    Members (source side): ``bits`` the next ``width`` bits, first bit at the MSB (bits past
-    ``avail`` read as 0); ``avail`` how many are present; ``end`` the transfer's final word is
-    in, so no more bits will come; inputs ``take`` bits consumed this cycle (at most ``avail``)
-    and ``flush`` drop the rest of the transfer and start the next.
+
+def window_signature(in_bits, window, max_take=None):
+    """The port between an unpacker of ``in_bits``-bit words (source side) and a decoder.
+
+    Members (source side): ``bits`` the next ``window`` bits, first bit at the MSB (bits past
+    ``avail`` read as 0); ``avail`` how many are present (up to the unpacker's
+    :func:`buffer_bits`); ``end`` the transfer's final word is in, so no more bits will come;
+    inputs ``take`` bits consumed this cycle (at most ``avail`` and ``max_take``, by default
+    ``window``) and ``flush`` drop the rest of the transfer and start the next.
     """
+    max_take = window if max_take is None else max_take
     return wiring.Signature({
-        "bits": Out(width),
-        "avail": Out(range(capacity + 1)),
+        "bits": Out(window),
+        "avail": Out(range(buffer_bits(in_bits, window) + 1)),
         "end": Out(1),
         "take": In(range(max_take + 1)),
         "flush": In(1),
@@ -41,9 +49,9 @@ class BitUnpacker(wiring.Component):
     Members
     -------
     i : In(stream.Signature(StructLayout({"data": in_bits, "last": 1})))
-    o : Out(window_signature(window, capacity, max_take))
+    o : Out(window_signature(in_bits, window, max_take))
 
-    The buffer holds ``capacity`` = ``window + in_bits`` bits rounded up to whole words. A word
+    The buffer holds ``capacity`` = :func:`buffer_bits` bits. A word
     is accepted when it fits beside the bits kept after this cycle's ``take``; after the word
     with ``last`` none is accepted until ``flush``. Latency 1 cycle from a word to its bits on
     ``o``; throughput one word per cycle. ``i.ready`` depends combinationally on ``o.take``.
@@ -58,10 +66,10 @@ class BitUnpacker(wiring.Component):
             raise ValueError(f"max_take must be an integer in 1..window, not {max_take!r}")
         self._in_bits = in_bits
         self._window = window
-        self._capacity = -(-(window + in_bits) // in_bits) * in_bits
+        self._capacity = buffer_bits(in_bits, window)
         super().__init__({
             "i": In(stream.Signature(word_layout(in_bits, in_bits))),
-            "o": Out(window_signature(window, self._capacity, max_take)),
+            "o": Out(window_signature(in_bits, window, max_take)),
         })
 
     @property

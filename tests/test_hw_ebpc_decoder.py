@@ -15,10 +15,9 @@ from hw.ebpc.decoder import EBPCDecoder
 from hw.ebpc.delta_reverse import DeltaReverse
 from hw.ebpc.layouts import decoded_block_layout, output_word_layout
 from hw.ebpc.merge import Merge
-from hw.ebpc.plane_block import PlaneBlock
-from hw.ebpc.plane_buffer import PlaneBuffer
-from hw.ebpc.symbol_decoder import SymbolDecoder, symbol_window
-from hw.ebpc.znz_decoder import ZNZ_WINDOW, ZnzDecoder
+from hw.ebpc.plane_buffer import PlaneBuffer, SerialPlaneBuffer
+from hw.ebpc.symbol_decoder import SerialSymbolDecoder, SymbolDecoder
+from hw.ebpc.znz_decoder import ZnzDecoder
 from tests.simstreams import pauses, simulate, transfers, unpack
 
 PARAMS = [ebpc.EBPCParams(8, 8), ebpc.EBPCParams(16, 16), ebpc.EBPCParams(16, 8),
@@ -29,9 +28,10 @@ class Unpacked(wiring.Component):
     """Test wrapper: stream words -> BitUnpacker -> ``stage.window``; the stage's other ports
     are the wrapper's."""
 
-    def __init__(self, make_stage, in_bits, width):
+    def __init__(self, stage, in_bits):
+        width = len(stage.window.bits)
         self._unpacker = BitUnpacker(in_bits, width, width)
-        self._stage = make_stage(self._unpacker.capacity)
+        self._stage = stage
         members = {"i": In(stream.Signature(data.StructLayout({"data": in_bits, "last": 1})))}
         members.update({k: v for k, v in self._stage.signature.members.items() if k != "window"})
         super().__init__(members)
@@ -69,7 +69,7 @@ def test_znz_decoder(p, pause):
     streams += [streams[0][:-p.word_bytes] or streams[0], streams[1] + b"\0\0" * p.word_bytes,
                 ebpc.encode(np.zeros(40, xs[0].dtype), p.word_bits)[0]]
     counts += [xs[0].size - 1, xs[1].size - 1, 30]
-    dut = Unpacked(lambda cap: ZnzDecoder(p, cap), p.word_bits, ZNZ_WINDOW)
+    dut = Unpacked(ZnzDecoder(p), p.word_bits)
     (flags,), _ = simulate(dut, [(dut.i, stream_words(streams, p.word_bits), pauses(pause, 1)),
                                  (dut.i_count, counts, pauses(pause, 2))],
                            [(dut.o, len(streams), pauses(pause, 3))])
@@ -94,9 +94,9 @@ def test_symbol_decoder_and_plane_buffer(serial, p, pause):
 
     class Stages(wiring.Component):
         def __init__(self):
-            self.unpacked = Unpacked(lambda cap: SymbolDecoder(p, cap, serial), p.word_bits,
-                                     symbol_window(p, serial))
-            self.planes = PlaneBlock(p) if serial else PlaneBuffer(p)
+            self.unpacked = Unpacked((SerialSymbolDecoder if serial else SymbolDecoder)(p),
+                                     p.word_bits)
+            self.planes = (SerialPlaneBuffer if serial else PlaneBuffer)(p)
             super().__init__({"i": self.unpacked.signature.members["i"],
                               "o": self.planes.signature.members["o"]})
 

@@ -9,12 +9,10 @@ from golden import datagen, ebpc
 from golden.bitstream import pack_codes
 from golden.ebpc_ports import stream_bytes, transfer_words
 from hw.bitpack import BitPacker
-from hw.ebpc.delta_block import DeltaBlock
-from hw.ebpc.delta_planes import DeltaTransform
+from hw.ebpc.delta import Delta, SerialDelta
 from hw.ebpc.encoder import EBPCEncoder
 from hw.ebpc.layouts import block_layout, symbol_lanes, word_layout
-from hw.ebpc.serial_coder import SerialSymbolCoder
-from hw.ebpc.symbol_coder import SymbolCoder
+from hw.ebpc.symbol_coder import SerialSymbolCoder, SymbolCoder
 from hw.ebpc.zero_run import ZeroRunCoder
 from tests.simstreams import pauses, simulate, transfers, unpack
 
@@ -65,7 +63,7 @@ def test_zero_run_coder(p, pause):
 
 @pytest.mark.parametrize("p", PARAMS, ids=str)
 @pytest.mark.parametrize("pause", ["none", "random"])
-@pytest.mark.parametrize("stage", [DeltaTransform, DeltaBlock], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("stage", [Delta, SerialDelta], ids=lambda c: c.__name__)
 def test_delta_transform(stage, p, pause):
     xs = [x[x != 0] for x in transfer_set(p, 2)]
     xs = [x for x in xs if x.size]

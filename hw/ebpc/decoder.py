@@ -10,9 +10,8 @@ from ..params import parametrised
 from .delta_reverse import DeltaReverse
 from .layouts import COUNT_BITS, EBPC_PARAMS, SERIAL_PARAM, EBPCParams, output_word_layout
 from .merge import Merge
-from .plane_block import PlaneBlock
-from .plane_buffer import PlaneBuffer
-from .symbol_decoder import SymbolDecoder, symbol_window
+from .plane_buffer import PlaneBuffer, SerialPlaneBuffer
+from .symbol_decoder import SerialSymbolDecoder, SymbolDecoder, symbol_window
 from .znz_decoder import ZNZ_WINDOW, ZnzDecoder
 
 __all__ = ["EBPCDecoder"]
@@ -27,7 +26,8 @@ class EBPCDecoder(wiring.Component):
     :class:`DeltaReverse` (non-zero words); :class:`Merge` lays the words over the flags.
 
     ``serial=1`` selects the area-optimised stages: one symbol code per cycle with a narrower
-    BPC unpacker, and one block register instead of two. Same streams, lower throughput
+    BPC unpacker (:class:`SerialSymbolDecoder`), and one block register instead of two
+    (:class:`SerialPlaneBuffer`). Same streams, lower throughput
     (docs/synthesis.md).
 
     Members
@@ -76,14 +76,16 @@ class EBPCDecoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         p = self._p
-        width = symbol_window(p, self._serial)
+        decoder_cls, planes_cls = (SerialSymbolDecoder, SerialPlaneBuffer) if self._serial \
+            else (SymbolDecoder, PlaneBuffer)
+        symbols = decoder_cls(p)
+        width = symbol_window(p, symbols.lanes)
         m.submodules.znz_unpacker = znz_unpacker = BitUnpacker(p.word_bits, ZNZ_WINDOW,
                                                               ZNZ_WINDOW)
-        m.submodules.znz_decoder = znz = ZnzDecoder(p, znz_unpacker.capacity)
+        m.submodules.znz_decoder = znz = ZnzDecoder(p)
         m.submodules.bpc_unpacker = bpc_unpacker = BitUnpacker(p.word_bits, width, width)
-        m.submodules.symbol_decoder = symbols = SymbolDecoder(p, bpc_unpacker.capacity,
-                                                              self._serial)
-        m.submodules.plane_buffer = planes = PlaneBlock(p) if self._serial else PlaneBuffer(p)
+        m.submodules.symbol_decoder = symbols
+        m.submodules.plane_buffer = planes = planes_cls(p)
         m.submodules.delta_reverse = reverse = DeltaReverse(p)
         m.submodules.merge = merge = Merge(p)
 

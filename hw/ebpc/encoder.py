@@ -7,11 +7,9 @@ from amaranth.lib.wiring import In, Out
 from ..bitpack import BitPacker
 from ..bitpack import word_layout as packed_layout
 from ..params import Param, parametrised
-from .delta_block import DeltaBlock
-from .delta_planes import DeltaTransform
+from .delta import Delta, SerialDelta
 from .layouts import EBPC_PARAMS, SERIAL_PARAM, ZNZ_CODE_BITS, EBPCParams, item_bits, word_layout
-from .serial_coder import SerialSymbolCoder
-from .symbol_coder import SymbolCoder
+from .symbol_coder import SerialSymbolCoder, SymbolCoder
 from .zero_run import ZeroRunCoder
 
 __all__ = ["EBPCEncoder"]
@@ -22,12 +20,13 @@ class EBPCEncoder(wiring.Component):
     """EBPC compressor, bit-exact with ``golden.ebpc.encode``.
 
     Pipeline: :class:`ZeroRunCoder` splits the words into ZNZ codes (packed by a
-    :class:`BitPacker` onto ``o_znz``) and non-zero words; :class:`DeltaTransform` forms blocks
+    :class:`BitPacker` onto ``o_znz``) and non-zero words; :class:`Delta` forms blocks
     and their deltas; :class:`SymbolCoder` codes each block as a few items; a second
     :class:`BitPacker` packs them onto ``o_bpc``.
 
     ``serial=1`` selects the area-optimised stages: one block register instead of two and one
-    symbol code per cycle with a narrower BPC packer; the streams are the same, throughput drops
+    symbol code per cycle with a narrower BPC packer (:class:`SerialDelta`,
+    :class:`SerialSymbolCoder`); the streams are the same, throughput drops
     (docs/synthesis.md). At ``bpc_words=2`` a port word carries two stream words, the first in
     the high half, and ``half`` marks a final port word whose low half is not part of the stream.
 
@@ -82,13 +81,11 @@ class EBPCEncoder(wiring.Component):
         p = self._p
         m.submodules.zero_run = zero_run = ZeroRunCoder(p)
         m.submodules.znz_packer = znz_packer = BitPacker(ZNZ_CODE_BITS, p.word_bits)
-        if self._serial:
-            m.submodules.delta = delta = DeltaBlock(p)
-            m.submodules.symbol_coder = coder = SerialSymbolCoder(p)
-        else:
-            m.submodules.delta = delta = DeltaTransform(p)
-            m.submodules.symbol_coder = coder = SymbolCoder(p)
-        m.submodules.bpc_packer = bpc_packer = BitPacker(item_bits(p, self._serial),
+        delta_cls, coder_cls = (SerialDelta, SerialSymbolCoder) if self._serial else \
+            (Delta, SymbolCoder)
+        m.submodules.delta = delta = delta_cls(p)
+        m.submodules.symbol_coder = coder = coder_cls(p)
+        m.submodules.bpc_packer = bpc_packer = BitPacker(item_bits(p, coder.lanes),
                                                          self._bpc_bits, p.word_bits)
         wiring.connect(m, wiring.flipped(self.i_words), zero_run.i)
         wiring.connect(m, zero_run.o_znz, znz_packer.i)

@@ -42,16 +42,16 @@ def symbol_code_bits(p):
     return max(1 + p.plane_bits, 5 + p.pos_bits, 3 + p.run_bits)
 
 
-def symbol_lanes(p, serial=False):
-    """Elements (base or symbol codes) a symbol coder or decoder handles per cycle: one in the
-    area-optimised ``serial`` configuration; else enough to finish a block (base + word_bits + 1
-    symbols) in at most block_size cycles, and at least two."""
-    return 1 if serial else max(2, -(-(p.planes + 1) // p.block_size))
+def symbol_lanes(p):
+    """Elements (base or symbol codes) the fast symbol coder and decoder handle per cycle:
+    enough to finish a block (base + word_bits + 1 symbols) in at most block_size cycles, and
+    at least two. (The serial ones handle one.)"""
+    return max(2, -(-(p.planes + 1) // p.block_size))
 
 
-def item_bits(p, serial=False):
-    """Widest item of the symbol coder: ``symbol_lanes`` elements."""
-    return symbol_lanes(p, serial) * max(p.word_bits, symbol_code_bits(p))
+def item_bits(p, lanes):
+    """Widest item of a symbol coder that sends ``lanes`` elements per item."""
+    return lanes * max(p.word_bits, symbol_code_bits(p))
 
 
 # ---- decoder payloads
@@ -73,14 +73,14 @@ def lane_layout(p):
                               "direct": 1})
 
 
-def symbols_layout(p, serial=False):
-    """What the symbol decoder found in one cycle: maybe the block's base, up to
-    ``symbol_lanes`` codes starting at symbol ``start``; ``done`` when they complete the block.
+def symbols_layout(p, lanes):
+    """What a symbol decoder of ``lanes`` lanes found in one cycle: maybe the block's base, up
+    to ``lanes`` codes starting at symbol ``start``; ``done`` when they complete the block.
     ``end`` items carry no block: the BPC stream of the transfer is over (``error`` if it was
     malformed)."""
     return data.StructLayout({
         "base": p.word_bits, "has_base": 1, "start": range(p.planes + 1),
-        "lanes": data.ArrayLayout(lane_layout(p), symbol_lanes(p, serial)),
+        "lanes": data.ArrayLayout(lane_layout(p), lanes),
         "done": 1, "end": 1, "error": 1,
     })
 

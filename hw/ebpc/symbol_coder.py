@@ -1,4 +1,5 @@
-"""Symbol coder: BPC blocks in, the block's bit string out as a few variable-length items."""
+"""Symbol coder: BPC blocks in, the block's bit string out as a few variable-length items (fast),
+or one code per cycle (serial)."""
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
@@ -8,7 +9,7 @@ from ..bitpack import code_layout
 from ..stream import OutputRegister
 from .layouts import block_layout, item_bits, symbol_code_bits, symbol_lanes
 
-__all__ = ["SymbolCoder", "block_plane", "run_code", "nonzero_code"]
+__all__ = ["SymbolCoder", "SerialSymbolCoder", "block_plane", "run_code", "nonzero_code"]
 
 
 def block_plane(p, blk, b):
@@ -65,7 +66,7 @@ class SymbolCoder(wiring.Component):
     Members
     -------
     i : In(stream.Signature(block_layout))
-    o : Out(stream.Signature(code_layout(item_bits)))
+    o : Out(stream.Signature(code_layout(item_bits(params, symbol_lanes(params)))))
 
     Latency: 1 cycle from a block to its first item. Throughput: one item per cycle, one block
     per ceil((word_bits + 2) / symbol_lanes) cycles at most. Backpressure: the block stays on
@@ -76,8 +77,13 @@ class SymbolCoder(wiring.Component):
         self._p = params
         super().__init__({
             "i": In(stream.Signature(block_layout(params))),
-            "o": Out(stream.Signature(code_layout(item_bits(params)))),
+            "o": Out(stream.Signature(code_layout(item_bits(params, self.lanes)))),
         })
+
+    @property
+    def lanes(self):
+        """Elements (the base or symbol codes) per item."""
+        return symbol_lanes(self._p)
 
     def _symbol_codes(self, m, blk):
         """(code, length) of every symbol of ``blk``, zero runs merged."""
@@ -111,7 +117,7 @@ class SymbolCoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         p = self._p
-        lanes = symbol_lanes(p)
+        lanes = self.lanes
         blk = self.i.payload
         elements = [(blk.base, Const(p.word_bits))] + self._symbol_codes(m, blk)
         items = [elements[t:t + lanes] for t in range(0, len(elements), lanes)]
@@ -135,7 +141,7 @@ class SymbolCoder(wiring.Component):
                         m.d.comb += [lane_code[k].eq(code), lane_len[k].eq(length)]
 
         # concatenate the lanes, MSB first
-        width = item_bits(p)
+        width = item_bits(p, lanes)
         bits, total = Const(0, width), Const(0, range(width + 1))
         for k in range(lanes):
             nb, nt = Signal(width, name=f"cat{k}"), Signal(range(width + 1), name=f"catlen{k}")
@@ -150,4 +156,83 @@ class SymbolCoder(wiring.Component):
         with m.If(out.free & self.i.valid):
             out.emit(phase.eq(Mux(final, 0, phase + 1)),
                      bits=bits, len=total, last=blk.last & final)
+        return m
+
+
+class SerialSymbolCoder(wiring.Component):
+    """Code one block, one element per cycle (golden: ``bit_planes``, ``dbx``,
+    ``symbol_codes``): the area-optimised counterpart of :class:`SymbolCoder`.
+
+    Cycle 0 sends the base; then symbol j = plane j XOR plane j - 1 is classified, one per
+    cycle, with one code table. A zero symbol sends nothing and lengthens the current run; the
+    run's code leaves in the cycle it ends (the next non-zero symbol waits one cycle), or after
+    the last symbol.
+
+    Parameters
+    ----------
+    params : EBPCParams
+
+    Members
+    -------
+    i : In(stream.Signature(block_layout))
+    o : Out(stream.Signature(code_layout(item_bits(params, 1))))
+
+    Latency: 1 cycle from a block to its base. Throughput: one code per cycle; a block takes
+    ``word_bits + 2`` cycles plus one per zero run that a non-zero symbol ends. Backpressure: the
+    block stays on ``i`` (``i.ready`` low) until its final code is taken by ``o``.
+    """
+
+    #: elements (the base or one symbol code) per item
+    lanes = 1
+
+    def __init__(self, params):
+        self._p = params
+        super().__init__({
+            "i": In(stream.Signature(block_layout(params))),
+            "o": Out(stream.Signature(code_layout(item_bits(params, self.lanes)))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self._p
+        blk = self.i.payload
+        phase = Signal(range(p.planes + 2))        # 0 base, 1 + j symbol j, planes + 1 tail run
+        run = Signal(range(p.planes + 1))          # zero symbols waiting for their code
+        prev = Signal(p.plane_bits)                # plane j - 1 (0 before plane 0)
+
+        plane = Signal(p.plane_bits)
+        with m.Switch(phase):
+            for b in range(p.planes):
+                with m.Case(b + 1):
+                    m.d.comb += plane.eq(block_plane(p, blk, b))
+        x = plane ^ prev
+        zero = x == 0
+        code, length = nonzero_code(m, p, x, plane, "sym")
+        r_code, r_len = run_code(p, run)
+
+        at_base = phase == 0
+        tail = phase == p.planes + 1
+        symbol = ~at_base & ~tail
+        flush = (run != 0) & (tail | (symbol & ~zero))   # the run ends here: its code first
+        sends = at_base | flush | (symbol & ~zero)
+        final = tail | ((phase == p.planes) & ~zero & (run == 0))
+
+        out = OutputRegister(m, self.o)
+        m.d.comb += self.i.ready.eq(out.free & final)
+        with m.If(out.free & self.i.valid):
+            with m.If(sends):                   # the payload is written in every cycle
+                out.emit()
+            m.d.sync += [
+                self.o.payload.bits.eq(Mux(at_base, blk.base, Mux(flush, r_code, code))),
+                self.o.payload.len.eq(Mux(at_base, p.word_bits, Mux(flush, r_len, length))),
+                self.o.payload.last.eq(blk.last & final),
+            ]
+            with m.If(final):
+                m.d.sync += [phase.eq(0), run.eq(0), prev.eq(0)]
+            with m.Elif(flush):
+                m.d.sync += run.eq(0)
+            with m.Else():
+                m.d.sync += phase.eq(phase + 1)
+                with m.If(symbol):
+                    m.d.sync += [prev.eq(plane), run.eq(Mux(zero, run + 1, 0))]
         return m

@@ -1,4 +1,4 @@
-"""Symbol decoder: BPC bits in, each block's base and decoded symbol codes out."""
+"""Symbol decoder: BPC bits in, each block's base and decoded symbol codes out; fast and serial."""
 
 from amaranth.hdl import Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
@@ -8,12 +8,13 @@ from ..bitunpack import window_signature
 from ..stream import OutputRegister
 from .layouts import symbol_code_bits, symbol_lanes, symbols_layout
 
-__all__ = ["SymbolDecoder", "symbol_window"]
+__all__ = ["SymbolDecoder", "SerialSymbolDecoder", "symbol_window"]
 
 
-def symbol_window(p, serial=False):
-    """Bits the decoder looks at per cycle: the base and lanes - 1 codes, or lanes codes."""
-    lanes, code = symbol_lanes(p, serial), symbol_code_bits(p)
+def symbol_window(p, lanes):
+    """Bits a decoder of ``lanes`` lanes looks at per cycle: the base and lanes - 1 codes, or
+    lanes codes."""
+    code = symbol_code_bits(p)
     return max(p.word_bits + (lanes - 1) * code, lanes * code)
 
 
@@ -21,7 +22,7 @@ class SymbolDecoder(wiring.Component):
     """Parse BPC blocks: base, then codes until ``word_bits + 1`` symbols are known (golden:
     ``parse_bpc``, ``decode_symbols``).
 
-    Each cycle decodes up to ``symbol_lanes`` elements (the base counts as one) whose bits are
+    Each cycle decodes up to :attr:`lanes` elements (the base counts as one) whose bits are
     all present: lane k starts where lane k - 1 ended. A block of 8 words takes at most 5 cycles
     at the default parameters. The transfer's BPC stream ends when, at a block boundary, its
     final word is in and fewer than ``word_bits`` bits are left (padding): then an ``end`` item
@@ -32,32 +33,37 @@ class SymbolDecoder(wiring.Component):
     Parameters
     ----------
     params : EBPCParams
-    capacity : int
-        Buffer size of the unpacker feeding ``window``.
-    serial : bool
-        The area-optimised configuration: one element (the base or one code) per cycle, and
-        ``o`` is not registered (``o.valid`` and ``o.payload`` are combinational from the
-        window and this stage's state; the bits are taken when ``o.ready``).
 
     Members
     -------
-    window : In(window_signature(symbol_window, capacity, symbol_window))
-    o : Out(stream.Signature(symbols_layout))
+    window : In(window_signature(word_bits, symbol_window(params, lanes)))
+        The BPC bits, from an unpacker of ``word_bits``-bit words.
+    o : Out(stream.Signature(symbols_layout(params, lanes)))
+        Registered (the payload register has no reset; ``o.valid`` does).
 
-    Latency 1 cycle (0 when ``serial``). Throughput: ``symbol_lanes`` elements per cycle while
-    bits are available.
-    Backpressure on ``o`` stops decoding.
+    Latency 1 cycle. Throughput: :attr:`lanes` (``symbol_lanes(params)``) elements per cycle
+    while bits are available. Backpressure on ``o`` stops decoding.
     """
 
-    def __init__(self, params, capacity, serial=False):
+    def __init__(self, params):
         self._p = params
-        self._serial = serial
-        self._lanes = symbol_lanes(params, serial)
-        width = symbol_window(params, serial)
+        width = symbol_window(params, self.lanes)
         super().__init__({
-            "window": In(window_signature(width, capacity, width)),
-            "o": Out(stream.Signature(symbols_layout(params, serial))),
+            "window": In(window_signature(params.word_bits, width)),
+            "o": Out(stream.Signature(symbols_layout(params, self.lanes))),
         })
+
+    @property
+    def lanes(self):
+        """Elements (the base or symbol codes) decoded per cycle."""
+        return symbol_lanes(self._p)
+
+    def _output(self, m):
+        """``(item, gate, go, put)``: the payload an item is written to, when one may be written
+        this cycle, when it is handed over (its bits taken), and ``put(*statements)`` that
+        writes it and raises ``o.valid``."""
+        reg = OutputRegister(m, self.o, reset_less=True, name="item")
+        return reg.payload, reg.free, Const(1), reg.emit
 
     def _decode(self, m, seg, name):
         """(length, symbols, x, direct, bad) of the code at the top of ``seg``."""
@@ -95,20 +101,12 @@ class SymbolDecoder(wiring.Component):
         win = self.window
         width = len(win.bits)
         code_bits = symbol_code_bits(p)
-        lanes = self._lanes
+        lanes = self.lanes
 
         at_base = Signal(init=1)
         start = Signal(range(p.planes + 1))       # symbols of the block decoded so far
         error = Signal()
-        if self._serial:
-            # unregistered output: the plane block registers what it takes
-            item, gate, go = self.o.payload, Const(1), self.o.ready
-
-            def put(*statements):
-                m.d.comb += [self.o.valid.eq(1), *statements]
-        else:
-            reg = OutputRegister(m, self.o, reset_less=True, name="item")   # only valid resets
-            item, gate, go, put = reg.payload, reg.free, Const(1), reg.emit
+        item, gate, go, put = self._output(m)
 
         # lane l decodes the code that starts where lane l - 1 ended
         offset = Mux(at_base, p.word_bits, 0)
@@ -172,3 +170,31 @@ class SymbolDecoder(wiring.Component):
             with m.Elif(win.end):
                 close(1)                  # the stream ends inside a block: drop it, start over
         return m
+
+
+class SerialSymbolDecoder(SymbolDecoder):
+    """The area-optimised counterpart of :class:`SymbolDecoder`: one element (the base or one
+    code) per cycle through a narrower window, and ``o`` not registered.
+
+    Parameters
+    ----------
+    params : EBPCParams
+
+    Members
+    -------
+    window : In(window_signature(word_bits, symbol_window(params, 1)))
+    o : Out(stream.Signature(symbols_layout(params, 1)))
+        Combinational from the window and this stage's state (:class:`SerialPlaneBuffer`
+        registers what it takes); the bits are taken when ``o.ready``.
+
+    Latency 0 cycles. Throughput: one element per cycle while bits are available.
+    Backpressure on ``o`` stops decoding.
+    """
+
+    #: elements (the base or one code) decoded per cycle
+    lanes = 1
+
+    def _output(self, m):
+        def put(*statements):
+            m.d.comb += [self.o.valid.eq(1), *statements]
+        return self.o.payload, Const(1), self.o.ready, put

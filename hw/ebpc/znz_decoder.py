@@ -28,15 +28,13 @@ class ZnzDecoder(wiring.Component):
     Parameters
     ----------
     params : EBPCParams
-    capacity : int
-        Buffer size of the unpacker feeding ``window``.
 
     Members
     -------
     i_count : In(stream.Signature(unsigned(24)))
         N - 1, one per transfer.
-    window : In(window_signature(5, capacity, 5))
-        The ZNZ bits.
+    window : In(window_signature(word_bits, 5))
+        The ZNZ bits, from an unpacker of ``word_bits``-bit words.
     o : Out(stream.Signature(flag_layout()))
 
     Throughput: one flag per cycle while ZNZ bits are available; one idle cycle per transfer
@@ -44,11 +42,11 @@ class ZnzDecoder(wiring.Component):
     stops decoding.
     """
 
-    def __init__(self, params, capacity):
+    def __init__(self, params):
         self._p = params
         super().__init__({
             "i_count": In(stream.Signature(unsigned(COUNT_BITS))),
-            "window": In(window_signature(ZNZ_WINDOW, capacity, ZNZ_WINDOW)),
+            "window": In(window_signature(params.word_bits, ZNZ_WINDOW)),
             "o": Out(stream.Signature(flag_layout())),
         })
 
