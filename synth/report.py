@@ -1,38 +1,22 @@
 """Reports of the synthesis flow: ``synth.json``, the Markdown tables and the console summary.
 
-Where a core is one of the EBPC paper's (Cavigelli et al., "EBPC: Extended Bit-Plane Compression
-for Deep Neural Network Inference and Training Accelerators", IEEE JETCAS 2019, Table II: UMC
-65 nm, Synopsys Design Compiler, 600 MHz), its figures stand beside ours, grouped through
-:data:`PAPER_ROWS`. The mapping is approximate: the two designs cut the pipeline differently.
+Where a core is one of the EBPC paper's (:mod:`hw.ebpc.paper`: Cavigelli et al., IEEE JETCAS
+2019, Table II), its figures stand beside ours, grouped through :data:`PAPER_ROWS`. The mapping
+is approximate: the two designs cut the pipeline differently.
 """
 
 import json
 from pathlib import Path
 
-__all__ = ["PAPER", "PAPER_ROWS", "write_json", "render_markdown", "console_table"]
+from dnnpress import outputs
+from hw.ebpc import paper
 
-#: the paper's Table II, GE; rows that do not add up to the total are not itemised there
-PAPER = {
-    "ebpc-encoder": {"total": 2833, "rows": {"zero-RLE": 476, "delta & DBX": 735,
-                                             "depth-1 FIFO": 605, "DBP/DBX encoder": 335,
-                                             "packer": 300}},
-    "ebpc-decoder": {"total": 3007, "rows": {"unpacker": 647, "symbol decoder": 313,
-                                             "buffer": 1109, "delta reverse": 249,
-                                             "zero-RLE": 564}},
-}
-_PAPER_SOURCE = "EBPC paper, Table II (UMC 65 nm, Synopsys DC, 600 MHz)"
-_CODER = ("delta & DBX", "depth-1 FIFO", "DBP/DBX encoder")
+__all__ = ["PAPER", "PAPER_ROWS", "num", "write_json", "render_markdown",
+           "console_table"]
 
-#: our stage -> the paper rows it corresponds to (approximately); stages sharing rows are summed.
-#: The order is the pipeline's, and the tables follow it.
-PAPER_ROWS = {
-    "ebpc-encoder": {"zero_run": ("zero-RLE",), "znz_packer": ("packer",), "delta": _CODER,
-                     "symbol_coder": _CODER, "bpc_packer": ("packer",)},
-    "ebpc-decoder": {"znz_unpacker": ("unpacker",), "znz_decoder": ("zero-RLE",),
-                     "bpc_unpacker": ("unpacker",), "symbol_decoder": ("symbol decoder",),
-                     "plane_buffer": ("buffer",), "delta_reverse": ("delta reverse",),
-                     "merge": ("zero-RLE",)},
-}
+#: the paper's Table II, GE, and our stage -> its rows in pipeline order (:mod:`hw.ebpc.paper`)
+PAPER, PAPER_ROWS = paper.TABLE_II, paper.STAGES
+_PAPER_SOURCE = paper.SOURCE
 
 
 def _ordered(name, stages):
@@ -44,14 +28,16 @@ def _ordered(name, stages):
 
 
 def write_json(results, path):
-    """Write ``results`` (``{"cores": {...}, ...}``) to ``path`` as indented JSON."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    return path
+    """Write ``results`` (``{"cores": {...}, ...}``) to ``path`` as indented JSON, whole or not
+    at all (:func:`dnnpress.outputs.write_file`; ``ValueError`` when it cannot be written)."""
+    text = json.dumps(results, indent=2, default=str) + "\n"
+    outputs.write_file(path, lambda f: f.write(text.encode()))
+    return Path(path)
 
 
-def _num(value, digits=0, unit=""):
+def num(value, digits=0, unit=""):
+    """``value`` with thousands separators and ``digits`` decimals, then ``unit``; ``–`` for
+    ``None``."""
     return "–" if value is None else f"{value:,.{digits}f}{unit}"
 
 
@@ -72,9 +58,9 @@ def _paper_rows(name, n45):
         ours = sum(ge for _, ge in members)
         label = " + ".join(key) if key else "(no counterpart)"
         paper_ge = sum(paper["rows"][r] for r in key) if key else None
-        out.append([label, _num(paper_ge), ", ".join(s for s, _ in members), _num(ours)])
+        out.append([label, num(paper_ge), ", ".join(s for s, _ in members), num(ours)])
     rest = paper["total"] - sum(paper["rows"].values())
-    out.append(["(not itemised)", _num(rest), "", ""])
+    out.append(["(not itemised)", num(rest), "", ""])
     out.append(["**total**", f"**{paper['total']:,}**", "flattened",
                 f"**{n45['total_ge']:,.0f}**"])
     return [f"Beside the {_PAPER_SOURCE}; the mapping of stages to its rows is approximate "
@@ -88,12 +74,12 @@ def _core_md(name, r, level):
     n45, sky = r["area"]["nangate45"], r["area"]["sky130"]
     params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
     lines = [f"{'#' * (level + 1)} {name} (`{r['module']}`, {params})", ""]
-    rows = [[f"`{s}`", _num(f["ge"]), _num(sky["stages"].get(s, {}).get("ge")), f["ffs"],
-             _num(f["cells"])] for s, f in _ordered(core, n45["stages"])]
-    rows.append(["sum of stages (hierarchical)", _num(n45["hier_total_ge"]),
-                 _num(sky["hier_total_ge"]), "", ""])
+    rows = [[f"`{s}`", num(f["ge"]), num(sky["stages"].get(s, {}).get("ge")), f["ffs"],
+             num(f["cells"])] for s, f in _ordered(core, n45["stages"])]
+    rows.append(["sum of stages (hierarchical)", num(n45["hier_total_ge"]),
+                 num(sky["hier_total_ge"]), "", ""])
     rows.append(["**total (flattened)**", f"**{n45['total_ge']:,.0f}**",
-                 f"**{sky['total_ge']:,.0f}**", r["ffs"], _num(n45["cells"])])
+                 f"**{sky['total_ge']:,.0f}**", r["ffs"], num(n45["cells"])])
     lines += _table(["stage", "GE NanGate45", "GE sky130", "FFs", "cells"], rows) + [""]
     depth, mem = r["depth"], r["memories"]
     lines.append(f"- Logic depth: {depth['gates']} gates (2-input gates and muxes, "
@@ -103,9 +89,9 @@ def _core_md(name, r, level):
     t = r.get("timing")
     if t and "fmax_mhz" in t:
         lines.append(f"- {t['library']}: critical path {t['critical_path_ns']:.2f} ns, "
-                     f"Fmax {_num(t['fmax_mhz'])} MHz ({t['gates_on_path']} gates, "
+                     f"Fmax {num(t['fmax_mhz'])} MHz ({t['gates_on_path']} gates, "
                      f"{t['from_stage']} to {t['to_stage']}); "
-                     f"{_num(t['area_ge_osu018'])} GE in OSU cells.")
+                     f"{num(t['area_ge_osu018'])} GE in OSU cells.")
     elif t:
         lines.append("- 180 nm timing: " + (f"skipped ({t['skipped']})" if "skipped" in t
                                               else f"failed: {t.get('error')}"))
@@ -113,9 +99,9 @@ def _core_md(name, r, level):
     if f and "up5k" in f:
         lines += ["", *_table(["iCE40", "LUT4", "FFs", "carry", "BRAM", "LCs (wrapped)",
                                "Fmax MHz", "path levels"],
-                              [[d.upper(), _num(v["lut4"]), v["ffs"], v["carry"], v["bram_4k"],
-                                _num(v.get("lc_used")), _num(v.get("fmax_mhz"), 1),
-                                _num(v.get("path_levels"))] for d, v in f.items()])]
+                              [[d.upper(), num(v["lut4"]), v["ffs"], v["carry"], v["bram_4k"],
+                                num(v.get("lc_used")), num(v.get("fmax_mhz"), 1),
+                                num(v.get("path_levels"))] for d, v in f.items()])]
     elif f:
         lines.append("- iCE40: " + (f"skipped ({f['skipped']})" if "skipped" in f
                                      else f"failed: {f.get('error')}"))
@@ -139,21 +125,24 @@ def _configs_md(core, configs, level):
         return [label, *values] + ([theirs] if paper else [])
 
     stages = [s for s, _ in _ordered(core, rs[0]["area"]["nangate45"]["stages"])]
-    rows = [row(f"GE `{s}`", [_num(r["area"]["nangate45"]["stages"].get(s, {}).get("ge"))
+    rows = [row(f"GE `{s}`", [num(r["area"]["nangate45"]["stages"].get(s, {}).get("ge"))
                               for r in rs]) for s in stages]
-    rows.append(row("**GE total NanGate45**", [f"**{_num(r['area']['nangate45']['total_ge'])}**"
+    rows.append(row("**GE total NanGate45**", [f"**{num(r['area']['nangate45']['total_ge'])}**"
                                                 for r in rs],
                     f"**{paper['total']:,}**" if paper else ""))
-    rows.append(row("GE total sky130", [_num(r["area"]["sky130"]["total_ge"]) for r in rs]))
+    if paper:
+        rows.append(row("GE / paper", [f"{r['area']['nangate45']['total_ge'] / paper['total']:.2f}x"
+                                       for r in rs]))
+    rows.append(row("GE total sky130", [num(r["area"]["sky130"]["total_ge"]) for r in rs]))
     rows.append(row("flip-flops", [str(r["ffs"]) for r in rs]))
-    rows.append(row("Fmax 180 nm (MHz)", [_num((r.get("timing") or {}).get("fmax_mhz"))
+    rows.append(row("Fmax 180 nm (MHz)", [num((r.get("timing") or {}).get("fmax_mhz"))
                                           for r in rs], "600 (65 nm)" if paper else ""))
     measured = [(r.get("throughput") or {}).get("words_per_cycle") or {} for r in rs]
     kinds = list(dict.fromkeys(kind for wpc in measured for kind in wpc))
     authors = next((r["throughput"]["authors_rtl"] for r in rs if r.get("throughput")), {})
     for kind in kinds:
-        rows.append(row(f"words/cycle, {kind}", [_num(wpc.get(kind), 3) for wpc in measured],
-                        _num(authors.get(kind), 3)))
+        rows.append(row(f"words/cycle, {kind}", [num(wpc.get(kind), 3) for wpc in measured],
+                        num(authors.get(kind), 3)))
     lines = [f"{'#' * (level + 1)} {core}: configurations", "",
              *_table(head, rows), ""]
     if not kinds:
@@ -185,18 +174,25 @@ def render_markdown(results, level=2):
 
 
 def console_table(results):
-    """The compact per-core summary printed by :func:`synth.main`."""
-    head = ["core", "GE nangate45", "GE sky130", "FFs", "depth", "180nm Fmax", "UP5K LUT",
-            "UP5K Fmax", "HX8K Fmax"]
-    rows = [head]
+    """The area table printed at the end of :func:`synth.main`: one row per configuration,
+    a rule under the head, a legend under the table."""
+    head = ["configuration", "GE NanGate45", "GE sky130", "FFs", "memory bits", "depth",
+            "Fmax 180nm", "UP5K LUT4", "UP5K Fmax", "HX8K Fmax"]
+    rows = []
     for name, r in results["cores"].items():
         t, f = r.get("timing") or {}, r.get("fpga") or {}
         up, hx = f.get("up5k") or {}, f.get("hx8k") or {}
-        rows.append([name, _num(r["area"]["nangate45"]["total_ge"]),
-                     _num(r["area"]["sky130"]["total_ge"]), str(r["ffs"]),
-                     str(r["depth"]["gates"]), _num(t.get("fmax_mhz"), 0, " MHz"),
-                     _num(up.get("lut4")), _num(up.get("fmax_mhz"), 1, " MHz"),
-                     _num(hx.get("fmax_mhz"), 1, " MHz")])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(row, widths))) for row in rows)
+        rows.append([name, num(r["area"]["nangate45"]["total_ge"]),
+                     num(r["area"]["sky130"]["total_ge"]), str(r["ffs"]),
+                     num(r["memories"]["bits"]), str(r["depth"]["gates"]),
+                     num(t.get("fmax_mhz"), 0, " MHz"), num(up.get("lut4")),
+                     num(up.get("fmax_mhz"), 1, " MHz"), num(hx.get("fmax_mhz"), 1, " MHz")])
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(row, widths)))
+             for row in [head, ["-" * w for w in widths], *rows]]
+    return "\n".join(lines + [
+        "GE: area / NAND2 area by footprint ratios (flattened; NanGate45 headline, sky130 band); "
+        "FFs include memory bits;",
+        "depth: 2-input gates on the longest path; Fmax 180nm: OSU 0.18 um cells, OpenSTA; "
+        "UP5K / HX8K: iCE40 after nextpnr."])
