@@ -1,5 +1,7 @@
 """Cluster-index cache: a read-only set-associative cache of entry lines, tagged by group."""
 
+import enum
+
 from amaranth.hdl import Array, Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -10,9 +12,27 @@ from ..params import Param, parametrised
 from ..stream import OutputRegister
 from . import GROUP_BITS, LINE_BYTES
 
-__all__ = ["ClusterIndexCache"]
+__all__ = ["ClusterIndexCache", "Policy"]
 
 COUNTER_BITS = 32
+
+
+class Policy(enum.Enum):
+    """Which way a miss replaces when every way of its set is valid; the ``policy`` parameter
+    is the index in ``golden.cluster_cache.POLICIES`` (0 pinned, 1 lru, 2 least-important)."""
+
+    #: the way of the least important group, only if less important than the request (else
+    #: the request bypasses the cache)
+    PINNED = "pinned"
+    #: the least recently used way
+    LRU = "lru"
+    #: the way of the least important group, always
+    LEAST_IMPORTANT = "least-important"
+
+    @classmethod
+    def of(cls, index):
+        """The policy of parameter value ``index``."""
+        return cls(POLICIES[index])
 
 
 @parametrised
@@ -82,7 +102,6 @@ class ClusterIndexCache(wiring.Component):
         set_bits = (n_sets - 1).bit_length()
         tag_bits = self.addr_width - set_bits
         age_bits = max(1, (n_ways - 1).bit_length())
-        way_bits = max(1, (n_ways - 1).bit_length())
         entries = n_sets * n_ways
 
         m.submodules.lines = mem = memory.Memory(shape=8 * self.line_bytes, depth=entries,
@@ -102,67 +121,16 @@ class ClusterIndexCache(wiring.Component):
         set_idx = Signal(max(1, set_bits))
         m.d.comb += set_idx.eq(addr[:set_bits] if set_bits else 0)
         req_tag = addr[set_bits:]
-        cur, nxt = Signal(row_layout), Signal(row_layout)   # the set's row, its update
-        m.d.comb += [cur.eq(rows[set_idx]), nxt.eq(cur)]
-        write_row = Signal()
-        with m.If(write_row):
-            m.d.sync += rows[set_idx].eq(nxt)
+        row = _SetRow(m, rows, set_idx, row_layout)
 
         def slot(w):
             return set_idx * n_ways + w if n_ways > 1 else set_idx
 
-        hit_any = Signal()
-        hit_way = Signal(way_bits)
-        for w in reversed(range(n_ways)):       # the lowest matching way wins
-            with m.If(cur[w].valid & (cur[w].tag == req_tag)):
-                m.d.comb += [hit_any.eq(1), hit_way.eq(w)]
+        hit_any, hit_way = row.match(req_tag)
+        victim, allocate = row.victim(Policy.of(self.policy), req_group)
+        count = self._counters(m)
 
-        # the victim of a miss: an invalid way, else by policy; `allocate` low = bypass
-        victim = Signal(way_bits)
-        allocate = Signal()
-        invalid_any = Signal()
-        for w in reversed(range(n_ways)):
-            with m.If(~cur[w].valid):
-                m.d.comb += [invalid_any.eq(1), victim.eq(w)]
-        worst = Signal(self.group_bits)           # the least important group in the set
-        running = cur[0].group
-        for w in range(1, n_ways):
-            running = Mux(cur[w].group > running, cur[w].group, running)
-        m.d.comb += worst.eq(running)
-        with m.If(invalid_any):
-            m.d.comb += allocate.eq(1)
-        policy = POLICIES[self.policy]
-        with m.Else():
-            if policy == "lru":
-                for w in range(n_ways):
-                    with m.If(cur[w].age == n_ways - 1):
-                        m.d.comb += victim.eq(w)
-                m.d.comb += allocate.eq(1)
-            else:
-                for w in reversed(range(n_ways)):
-                    with m.If(cur[w].group == worst):
-                        m.d.comb += victim.eq(w)
-                m.d.comb += allocate.eq(1 if policy == "least-important"
-                                        else worst > req_group)
-
-        def touch(w):
-            """Make way ``w`` (a signal) of the current set the most recently used."""
-            for u in range(n_ways):
-                with m.If(w == u):
-                    for v in range(n_ways):
-                        if v != u:
-                            with m.If(cur[v].age < cur[u].age):
-                                m.d.comb += nxt[v].age.eq(cur[v].age + 1)
-                    m.d.comb += nxt[u].age.eq(0)
-            m.d.comb += write_row.eq(1)
-
-        counts = {name: getattr(self, name) for name in ("hits", "misses", "bypasses",
-                                                          "memory_bytes")}
-        regs = {name: Signal(COUNTER_BITS, name=f"{name}_count") for name in counts}
-        for name, port in counts.items():
-            m.d.comb += port.eq(regs[name])
-
-        way = Signal(way_bits)
+        way = Signal(row.way_shape)
         keep = Signal()
         resp = OutputRegister(m, self.o_resp)
         m.d.comb += [rd.addr.eq(slot(way)), wr.addr.eq(slot(way)),
@@ -182,8 +150,8 @@ class ClusterIndexCache(wiring.Component):
                         m.next = "LOOKUP"
             with m.State("LOOKUP"):
                 with m.If(hit_any):
-                    m.d.sync += [way.eq(hit_way), regs["hits"].eq(regs["hits"] + 1)]
-                    touch(hit_way)
+                    m.d.sync += [way.eq(hit_way), count("hits")]
+                    row.touch(hit_way)
                     m.next = "READ"
                 with m.Else():
                     m.d.sync += [way.eq(victim), keep.eq(allocate)]
@@ -200,20 +168,106 @@ class ClusterIndexCache(wiring.Component):
             with m.State("MEM_WAIT"):
                 m.d.comb += self.i_mem_resp.ready.eq(1)
                 with m.If(self.i_mem_resp.valid):
-                    resp.emit(regs["memory_bytes"].eq(regs["memory_bytes"] + self.line_bytes),
+                    resp.emit(count("memory_bytes", self.line_bytes),
                               data=self.i_mem_resp.payload.data, hit=0, last=req_last)
                     with m.If(keep):
                         m.d.comb += wr.en.eq(1)
-                        for u in range(n_ways):
-                            with m.If(way == u):
-                                m.d.comb += [nxt[u].valid.eq(1), nxt[u].tag.eq(req_tag),
-                                             nxt[u].group.eq(req_group)]
-                        m.d.sync += regs["misses"].eq(regs["misses"] + 1)
-                        touch(way)
+                        row.fill(way, req_tag, req_group)
+                        m.d.sync += count("misses")
+                        row.touch(way)
                     with m.Else():
-                        m.d.sync += regs["bypasses"].eq(regs["bypasses"] + 1)
+                        m.d.sync += count("bypasses")
                     m.next = "RESPOND"
             with m.State("RESPOND"):
                 with m.If(self.o_resp.ready):
                     m.next = "IDLE"
         return m
+
+    def _counters(self, m):
+        """Drive the counter ports from registers; ``count(name, amount=1)`` is the statement
+        that adds ``amount`` to counter ``name``."""
+        regs = {}
+        for name in ("hits", "misses", "bypasses", "memory_bytes"):
+            regs[name] = Signal(COUNTER_BITS, name=f"{name}_count")
+            m.d.comb += getattr(self, name).eq(regs[name])
+
+        def count(name, amount=1):
+            return regs[name].eq(regs[name] + amount)
+        return count
+
+
+class _SetRow:
+    """The tag side of the set being looked up: its row ``cur`` (every way's valid, tag, group
+    and LRU age, from ``rows[set_idx]``) and the update ``nxt``, written back in a cycle where
+    :meth:`touch` is called."""
+
+    def __init__(self, m, rows, set_idx, layout):
+        self._m = m
+        self.n_ways = n_ways = layout.length
+        self.way_shape = max(1, (n_ways - 1).bit_length())
+        self.cur = cur = Signal(layout, name="cur")
+        self.nxt = nxt = Signal(layout, name="nxt")
+        m.d.comb += [cur.eq(rows[set_idx]), nxt.eq(cur)]
+        self.write = Signal(name="write_row")
+        with m.If(self.write):
+            m.d.sync += rows[set_idx].eq(nxt)
+
+    def match(self, tag):
+        """``(hit_any, hit_way)``: a valid way holds ``tag``, and the lowest such way."""
+        m, cur = self._m, self.cur
+        hit_any = Signal()
+        hit_way = Signal(self.way_shape)
+        for w in reversed(range(self.n_ways)):       # the lowest matching way wins
+            with m.If(cur[w].valid & (cur[w].tag == tag)):
+                m.d.comb += [hit_any.eq(1), hit_way.eq(w)]
+        return hit_any, hit_way
+
+    def victim(self, policy, group):
+        """``(victim, allocate)``: the way a miss of importance ``group`` replaces (the lowest
+        invalid way, else by ``policy``), and whether it does (low: bypass)."""
+        m, cur, n_ways = self._m, self.cur, self.n_ways
+        victim = Signal(self.way_shape)
+        allocate = Signal()
+        invalid_any = Signal()
+        for w in reversed(range(n_ways)):
+            with m.If(~cur[w].valid):
+                m.d.comb += [invalid_any.eq(1), victim.eq(w)]
+        worst = Signal(len(cur[0].group))             # the least important group in the set
+        running = cur[0].group
+        for w in range(1, n_ways):
+            running = Mux(cur[w].group > running, cur[w].group, running)
+        m.d.comb += worst.eq(running)
+        with m.If(invalid_any):
+            m.d.comb += allocate.eq(1)
+        with m.Else():
+            if policy is Policy.LRU:
+                for w in range(n_ways):
+                    with m.If(cur[w].age == n_ways - 1):
+                        m.d.comb += victim.eq(w)
+                m.d.comb += allocate.eq(1)
+            else:
+                for w in reversed(range(n_ways)):
+                    with m.If(cur[w].group == worst):
+                        m.d.comb += victim.eq(w)
+                m.d.comb += allocate.eq(1 if policy is Policy.LEAST_IMPORTANT
+                                        else worst > group)
+        return victim, allocate
+
+    def touch(self, way):
+        """Make ``way`` (a signal) the most recently used of the set, and write the row back."""
+        m, cur, nxt = self._m, self.cur, self.nxt
+        for u in range(self.n_ways):
+            with m.If(way == u):
+                for v in range(self.n_ways):
+                    if v != u:
+                        with m.If(cur[v].age < cur[u].age):
+                            m.d.comb += nxt[v].age.eq(cur[v].age + 1)
+                m.d.comb += nxt[u].age.eq(0)
+        m.d.comb += self.write.eq(1)
+
+    def fill(self, way, tag, group):
+        """Make ``way`` (a signal) hold ``tag`` of importance ``group``, valid."""
+        m, nxt = self._m, self.nxt
+        for u in range(self.n_ways):
+            with m.If(way == u):
+                m.d.comb += [nxt[u].valid.eq(1), nxt[u].tag.eq(tag), nxt[u].group.eq(group)]
