@@ -5,9 +5,15 @@ word is zero-padded on the LSB side. As ``bytes``, a word of 16 bits is two byte
 the byte string is the bit string in order for every word width.
 """
 
+import sys
+
 import numpy as np
 
-__all__ = ["pack_codes", "padded_bits", "windows", "bit_location", "BitReader"]
+__all__ = ["pack_codes", "CodePacker", "padded_bits", "windows", "bit_location",
+           "BitReader"]
+
+_HIGH = 1 if sys.byteorder == "little" else 0     # the high half of a uint64 seen as 2 uint32
+_SLICE = 1 << 15                                  # codes CodePacker packs at a time
 
 
 def pack_codes(values, lengths, word_bits=8):
@@ -27,29 +33,68 @@ def pack_codes(values, lengths, word_bits=8):
     bytes
         The packed stream; its length is a multiple of ``word_bits // 8``.
     """
-    lengths = np.asarray(lengths).ravel()
-    keep = lengths > 0
-    lengths = lengths[keep].astype(np.int64)
-    values = np.asarray(values).ravel()[keep].astype(np.uint64)
-    if lengths.size == 0:
-        return b""
-    if lengths.max() > 32:
-        raise ValueError(f"code lengths must be at most 32 bits, not {int(lengths.max())}")
-    values &= (np.uint64(1) << lengths.astype(np.uint64)) - np.uint64(1)
-    ends = np.cumsum(lengths)
-    total = int(ends[-1])
-    starts = ends - lengths
-    word = starts >> 5                      # 32-bit word holding the code's first bit
-    # place each code in the 64-bit window of words (word, word + 1), MSB first
-    placed = values << (64 - ends + (word << 5)).astype(np.uint64)
-    hi = (placed >> np.uint64(32)).astype(np.float64)
-    lo = (placed & np.uint64(0xFFFFFFFF)).astype(np.float64)
-    nwords = (total + 31) // 32 + 1
-    # codes never overlap, so a sum is an OR; float64 holds 32-bit sums exactly
-    acc = np.bincount(word, weights=hi, minlength=nwords)
-    acc[1:] += np.bincount(word, weights=lo, minlength=nwords)[:-1]
-    out = acc.astype(np.uint64).astype(">u4").tobytes()
-    return out[:padded_bits(total, word_bits) // 8]
+    packer = CodePacker(word_bits)
+    packer.add(values, lengths)
+    return packer.getvalue()
+
+
+class CodePacker:
+    """:func:`pack_codes` a piece at a time: ``add`` the codes in order, as many pieces as wanted,
+    then ``getvalue``. The stream is the one :func:`pack_codes` gives for all the codes at once;
+    memory is the stream plus temporaries for one piece.
+
+    Parameters
+    ----------
+    word_bits : int
+        Output word width, 8 or 16.
+    """
+
+    def __init__(self, word_bits=8):
+        self.word_bits = word_bits
+        self.bits = 0                      # bits packed so far
+        self._out = bytearray()            # whole 32-bit words, big-endian
+        self._carry = 0.0                  # the 32-bit word being filled, as a float64 sum
+
+    def add(self, values, lengths):
+        """Append codes (``values``, ``lengths`` as for :func:`pack_codes`)."""
+        lengths = np.asarray(lengths).ravel()
+        keep = lengths > 0
+        lengths = lengths[keep]
+        if lengths.size == 0:
+            return
+        if lengths.max() > 32:
+            raise ValueError(f"code lengths must be at most 32 bits, not {int(lengths.max())}")
+        values = np.asarray(values).ravel()[keep]
+        for at in range(0, lengths.size, _SLICE):         # bounded temporaries
+            self._add(values[at:at + _SLICE].astype(np.uint64), lengths[at:at + _SLICE])
+
+    def _add(self, values, lengths):
+        off = self.bits & 31
+        starts = np.cumsum(lengths, dtype=np.int64)
+        total = int(starts[-1]) + off
+        starts -= lengths
+        starts += off
+        word = starts >> 5                      # 32-bit word holding the code's first bit
+        # each code in the 64-bit window of words (word, word + 1), MSB first: shifted up to
+        # bit 63 (which drops the bits above its length), then down to its offset in the word
+        placed = (values << (64 - lengths).astype(np.uint64)) >> (starts & 31).astype(np.uint64)
+        halves = placed.view(np.uint32).reshape(-1, 2)
+        nwords = (total + 31) // 32 + 1
+        # codes never overlap, so a sum is an OR; float64 holds 32-bit sums exactly
+        acc = np.bincount(word, weights=halves[:, _HIGH], minlength=nwords)
+        acc[1:] += np.bincount(word, weights=halves[:, 1 - _HIGH], minlength=nwords)[:-1]
+        acc[0] += self._carry
+        full = total >> 5
+        self._out += acc[:full].astype(">u4").tobytes()
+        self._carry = acc[full]
+        self.bits += total - off
+
+    def getvalue(self):
+        """The stream so far, its last word zero-padded: ``bytes``, a whole number of words."""
+        out = self._out
+        if self.bits & 31:
+            out = out + int(self._carry).to_bytes(4, "big")
+        return bytes(memoryview(out)[:padded_bits(self.bits, self.word_bits) // 8])
 
 
 def padded_bits(nbits, word_bits):

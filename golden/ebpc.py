@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import numpy as np
 
-from .bitstream import bit_location, pack_codes, padded_bits, windows
+from .bitstream import CodePacker, bit_location, padded_bits, windows
 
 __all__ = [
     "EBPCParams", "MAX_WORDS", "ZNZ_MAX_RUN", "SymbolClass",
@@ -100,35 +101,84 @@ class SymbolClass(IntEnum):
 
 
 # ------------------------------------------------------------------------------------------------
+# pieces: encode and decode work on bounded pieces of a transfer, so that their memory is the
+# input, the output, one flag per word and temporaries for one piece
+
+#: words per encoder piece (a piece ends where no ZNZ code spans the cut, so it may be shorter)
+CHUNK_WORDS = 1 << 16
+#: BPC stream bytes per decoder piece
+CHUNK_BYTES = 1 << 15
+#: ZNZ stream bytes per decoder piece (up to 8 flags a byte, 25 in zero runs)
+ZNZ_CHUNK_BYTES = 1 << 12
+#: stream bytes a decoder piece reads past its end: more than a block of the widest format
+_MARGIN = 48
+
+
+def _wide(p):
+    """The narrowest signed dtype holding a (word_bits + 1)-bit delta."""
+    return np.dtype(np.int16 if p.word_bits == 8 else np.int32)
+
+
+def _unsigned(bits):
+    """The narrowest unsigned dtype of at least ``bits`` bits (at most 32)."""
+    return np.dtype(np.uint8 if bits <= 8 else np.uint16 if bits <= 16 else np.uint32)
+
+
+# Hacker's Delight 7-3: the three swap steps that transpose an 8 x 8 bit matrix held in a uint64
+_TRANSPOSE8 = [(np.uint64(7), np.uint64(0x00AA00AA00AA00AA)),
+               (np.uint64(14), np.uint64(0x0000CCCC0000CCCC)),
+               (np.uint64(28), np.uint64(0x00000000F0F0F0F0))]
+
+
+def _transpose_bits(a, width):
+    """Bit-matrix transpose of each row of ``a`` (``(B, K)`` values of ``width`` bits).
+
+    Returns ``(B, width)``: column b holds bit b of ``a[:, 0]``, ..., ``a[:, K-1]``, the first at
+    the MSB. Works on 8 x 8 tiles of bits, each transposed inside one uint64.
+    """
+    a = np.asarray(a)
+    nrows, k = a.shape
+    kp, nbytes = -(-k // 8) * 8, -(-width // 8)
+    rows = np.zeros((nrows, kp), _unsigned(8 * nbytes).newbyteorder("<"))
+    rows[:, kp - k:] = a[:, ::-1]                  # row 0 last: it ends up at the MSB
+    by = rows.view(np.uint8).reshape(nrows, kp, rows.itemsize)
+    out = np.zeros((nrows, width), _unsigned(k))
+    for g in range(kp // 8):
+        for h in range(nbytes):
+            tile = np.ascontiguousarray(by[:, 8 * g:8 * g + 8, h]).view("<u8").reshape(-1)
+            for shift, mask in _TRANSPOSE8:
+                t = (tile ^ (tile >> shift)) & mask
+                tile ^= t ^ (t << shift)
+            cols = tile.view(np.uint8).reshape(nrows, 8)[:, :min(8, width - 8 * h)]
+            out[:, 8 * h:8 * h + 8] |= cols.astype(out.dtype) << (8 * g)
+    out >>= kp - k
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
 # encoder stages
 
 
 def _as_words(words, p):
-    """Flatten ``words`` (C order) to int64, checking dtype, range and length."""
+    """Flatten ``words`` (C order, no copy when contiguous), checking dtype, length and range."""
     arr = np.asarray(words)
     if arr.dtype.kind not in "iu":
         raise ValueError(f"words must be an integer array, not dtype {arr.dtype}")
-    flat = arr.reshape(-1).astype(np.int64)
+    if not 1 <= arr.size <= MAX_WORDS:
+        raise ValueError(f"a transfer must hold 1..{MAX_WORDS} words, not {arr.size}")
     lo, hi = -(1 << (p.word_bits - 1)), (1 << (p.word_bits - 1)) - 1
-    if flat.size and (flat.min() < lo or flat.max() > hi):
+    found = int(arr.min()), int(arr.max())
+    if found[0] < lo or found[1] > hi:
         raise ValueError(f"words must be signed {p.word_bits}-bit values in {lo}..{hi}, "
-                         f"found {int(flat.min())}..{int(flat.max())}")
-    if not 1 <= flat.size <= MAX_WORDS:
-        raise ValueError(f"a transfer must hold 1..{MAX_WORDS} words, not {flat.size}")
-    return flat
+                         f"found {found[0]}..{found[1]}")
+    return arr.reshape(-1)
 
 
-def zero_run_codes(words):
-    """ZNZ stage: one code per word position, ``(values, lengths)``, in word order.
-
-    A non-zero word gives ``1`` (1 bit); the word that opens a zero run, and every 16th zero of
-    it, gives ``0`` + (k - 1) on 4 bits (5 bits) for the k <= 16 zeros it covers; the other zeros
-    give nothing (length 0).
-    """
-    nz = np.asarray(words).reshape(-1) != 0
-    values = nz.astype(np.uint8)
+def _znz_codes(nonzero):
+    """:func:`zero_run_codes` of the words whose non-zero mask is ``nonzero``."""
+    values = nonzero.astype(np.uint8)
     lengths = values.copy()
-    edges = np.diff(np.concatenate([[1], nz.view(np.int8), [1]]).astype(np.int8))
+    edges = np.diff(nonzero.view(np.int8), prepend=np.int8(1), append=np.int8(1))
     run_start = np.flatnonzero(edges == -1)
     run_len = np.flatnonzero(edges == 1) - run_start
     chunks = -(-run_len // ZNZ_MAX_RUN)
@@ -141,14 +191,29 @@ def zero_run_codes(words):
     return values, lengths
 
 
-def nonzero_blocks(words, p):
-    """The non-zero words in order, padded with zero values to whole blocks: ``(B, block_size)``."""
-    flat = np.asarray(words).reshape(-1).astype(np.int64)
-    nz = flat[flat != 0]
-    nblocks = -(-nz.size // p.block_size)
-    out = np.zeros(nblocks * p.block_size, dtype=np.int64)
-    out[:nz.size] = nz
+def zero_run_codes(words):
+    """ZNZ stage: one code per word position, ``(values, lengths)``, in word order.
+
+    A non-zero word gives ``1`` (1 bit); the word that opens a zero run, and every 16th zero of
+    it, gives ``0`` + (k - 1) on 4 bits (5 bits) for the k <= 16 zeros it covers; the other zeros
+    give nothing (length 0).
+    """
+    return _znz_codes(np.asarray(words).reshape(-1) != 0)
+
+
+def _blocks(nonzero, p):
+    """Non-zero words padded with zero values to whole blocks, ``(B, block_size)``."""
+    nblocks = -(-nonzero.size // p.block_size)
+    out = np.zeros(nblocks * p.block_size, dtype=_wide(p))
+    out[:nonzero.size] = nonzero
     return out.reshape(nblocks, p.block_size)
+
+
+def nonzero_blocks(words, p):
+    """The non-zero words in order, padded with zero values to whole blocks: ``(B, block_size)``,
+    int16 (int32 for 16-bit words) so that deltas fit."""
+    flat = np.asarray(words).reshape(-1)
+    return _blocks(flat[flat != 0], p)
 
 
 def block_deltas(blocks, p):
@@ -157,7 +222,7 @@ def block_deltas(blocks, p):
     ``base`` is word 0 as an unsigned ``word_bits`` pattern; ``deltas[:, i-1]`` is x_i - x_(i-1)
     computed exactly and stored as an unsigned (word_bits + 1)-bit two's complement pattern.
     """
-    blocks = np.asarray(blocks, dtype=np.int64)
+    blocks = np.asarray(blocks).astype(_wide(p), copy=False)
     base = blocks[:, 0] & ((1 << p.word_bits) - 1)
     deltas = np.diff(blocks, axis=1) & ((1 << (p.word_bits + 1)) - 1)
     return base, deltas
@@ -165,29 +230,26 @@ def block_deltas(blocks, p):
 
 def bit_planes(deltas, p):
     """Delta bit-planes ``(B, word_bits + 1)``: plane b holds bit b of d1..d(n-1), d1 at the MSB."""
-    deltas = np.asarray(deltas, dtype=np.int64)
-    weights = 1 << np.arange(p.plane_bits - 1, -1, -1, dtype=np.int64)      # d1 -> MSB
-    planes = np.empty((len(deltas), p.planes), dtype=np.int64)
-    for b in range(p.planes):
-        planes[:, b] = ((deltas >> b) & 1) @ weights
-    return planes
+    return _transpose_bits(deltas, p.planes)
 
 
 def dbx(planes):
     """DBX symbols: X_0 = P_0, X_j = P_j XOR P_(j-1)."""
-    planes = np.asarray(planes, dtype=np.int64)
-    prev = np.concatenate([np.zeros_like(planes[:, :1]), planes[:, :-1]], axis=1)
-    return planes ^ prev
+    planes = np.asarray(planes)
+    x = planes.copy()
+    x[:, 1:] ^= planes[:, :-1]
+    return x
 
 
 def _symbol_tables(p):
-    """Per value of X: the class, code value and code length of a non-zero symbol (computed
-    once per plane width, read-only)."""
-    return _symbol_tables_for(p.plane_bits, p.pos_bits)
+    """Per value of X: the class, code value and code length of a non-zero symbol, and per zero
+    run length k (0 for no run): its code value and length (computed once per format,
+    read-only)."""
+    return _symbol_tables_for(p.plane_bits, p.pos_bits, p.run_bits, p.planes)
 
 
 @cache
-def _symbol_tables_for(plane_bits, pos_bits):
+def _symbol_tables_for(plane_bits, pos_bits, run_bits, planes):
     p = SimpleNamespace(plane_bits=plane_bits, pos_bits=pos_bits)
     x = np.arange(1 << p.plane_bits, dtype=np.int64)
     full = (1 << p.plane_bits) - 1
@@ -207,9 +269,14 @@ def _symbol_tables_for(plane_bits, pos_bits):
         [cls == SymbolClass.ALL_ONES,
          (cls == SymbolClass.TWO_ONES) | (cls == SymbolClass.SINGLE_ONE)],
         [5, 5 + p.pos_bits], 1 + p.plane_bits)
-    for table in (cls, value, length):
+    k = np.arange(planes + 1)
+    run_value = np.where(k == 1, 0b01, (0b001 << run_bits) | np.maximum(k - 2, 0)) * (k > 0)
+    run_length = np.where(k == 1, 2, 3 + run_bits) * (k > 0)
+    tables = (cls.astype(np.uint8), value.astype(np.uint16), length.astype(np.uint8),
+              run_value.astype(np.uint16), run_length.astype(np.uint8))
+    for table in tables:
         table.flags.writeable = False
-    return cls, value, length
+    return tables
 
 
 def symbol_codes(x, planes, p):
@@ -218,27 +285,26 @@ def symbol_codes(x, planes, p):
     Zero symbols are merged into runs: the first symbol of a run carries its code (``01`` for a
     run of 1, ``001`` + (k - 2) on ``run_bits`` bits otherwise), the others have length 0.
     """
-    x = np.asarray(x, dtype=np.int64)
-    planes = np.asarray(planes, dtype=np.int64)
-    t_cls, t_val, t_len = _symbol_tables(p)
+    x = np.asarray(x)
+    planes = np.asarray(planes)
+    t_cls, t_val, t_len, t_run_val, t_run_len = _symbol_tables(p)
     cls, val, length = t_cls[x], t_val[x], t_len[x]
     # row 3 of the code table: P = 0, unless row 1 or 2 (X = 0, X = all ones) matched first
     plane_zero = (planes == 0) & (x != 0) & (x != (1 << p.plane_bits) - 1)
-    cls = np.where(plane_zero, SymbolClass.PLANE_ZERO, cls)
-    val = np.where(plane_zero, 0b00001, val)
-    length = np.where(plane_zero, 5, length)
-    # zero runs, never crossing a block
+    cls[plane_zero] = SymbolClass.PLANE_ZERO
+    val[plane_zero] = 0b00001
+    length[plane_zero] = 5
+    # zero runs, never crossing a block: k = zero symbols from here to the run's end, kept at
+    # the symbol that opens the run
     zero = x == 0
-    opens = zero & ~np.concatenate([np.zeros_like(zero[:, :1]), zero[:, :-1]], axis=1)
-    run_id = np.cumsum(opens.ravel()) - 1
-    run_len = np.bincount(run_id[zero.ravel()], minlength=int(opens.sum()))
-    k = np.zeros(x.size, dtype=np.int64)
-    k[opens.ravel()] = run_len
-    k = k.reshape(x.shape)
-    run_val = np.where(k == 1, 0b01, (0b001 << p.run_bits) | np.maximum(k - 2, 0))
-    run_len_bits = np.where(k == 1, 2, 3 + p.run_bits)
-    val = np.where(zero, np.where(opens, run_val, 0), val)
-    length = np.where(zero, np.where(opens, run_len_bits, 0), length)
+    k = np.empty(x.shape, np.uint8)
+    run = np.zeros(len(x), np.uint8)
+    for j in range(x.shape[1] - 1, -1, -1):
+        run = (run + 1) * zero[:, j]
+        k[:, j] = run
+    k[:, 1:] *= ~zero[:, :-1]
+    val = np.where(zero, t_run_val[k], val)
+    length = np.where(zero, t_run_len[k], length)
     return cls, val, length
 
 
@@ -248,12 +314,31 @@ def block_codes(blocks, p):
     planes = bit_planes(deltas, p)
     _, val, length = symbol_codes(dbx(planes), planes, p)
     values = np.concatenate([base[:, None], val], axis=1)
-    lengths = np.concatenate([np.full((len(base), 1), p.word_bits), length], axis=1)
+    lengths = np.concatenate([np.full((len(base), 1), p.word_bits, np.uint8), length], axis=1)
     return values, lengths
+
+
+def _pieces(flat):
+    """The encoder's pieces of ``flat``: ``(start, nonzero mask)`` of about CHUNK_WORDS words
+    each, cut after a non-zero word or a multiple of 16 zeros into a zero run, so that no ZNZ
+    code spans a cut and each piece's codes are those of the whole transfer."""
+    start = 0
+    while start < flat.size:
+        end = min(start + CHUNK_WORDS, flat.size)
+        nonzero = flat[start:end] != 0
+        if end < flat.size:
+            back = int(nonzero[::-1].argmax())          # zeros after the last non-zero word
+            run_start = nonzero.size - back if nonzero[-1 - back] else 0
+            nonzero = nonzero[:run_start + (nonzero.size - run_start) // ZNZ_MAX_RUN * ZNZ_MAX_RUN]
+        yield start, nonzero
+        start += nonzero.size
 
 
 def encode(words, word_bits=8, block_size=8):
     """Compress ``words`` (any shape, flattened in C order) into ``(znz, bpc)`` byte strings.
+
+    The transfer is coded a piece at a time (:data:`CHUNK_WORDS`), so memory is the two streams
+    and temporaries for one piece.
 
     Parameters
     ----------
@@ -271,14 +356,22 @@ def encode(words, word_bits=8, block_size=8):
     Raises
     ------
     ValueError
-        For a parameter out of range, a non-integer array, a value out of range or a length
-        out of 1..2**24.
+        For a parameter out of range, a non-integer array, a length out of 1..2**24 or a value
+        out of range.
     """
     p = EBPCParams(word_bits, block_size)
     flat = _as_words(words, p)
-    znz = pack_codes(*zero_run_codes(flat), word_bits=p.word_bits)
-    bpc = pack_codes(*block_codes(nonzero_blocks(flat, p), p), word_bits=p.word_bits)
-    return znz, bpc
+    znz, bpc = CodePacker(p.word_bits), CodePacker(p.word_bits)
+    held = np.zeros(0, _wide(p))                  # non-zero words short of a whole block
+    for start, nonzero in _pieces(flat):
+        znz.add(*_znz_codes(nonzero))
+        end = start + nonzero.size
+        words = np.concatenate([held, flat[start:end][nonzero]])
+        whole = words.size if end == flat.size else words.size - words.size % p.block_size
+        if whole:
+            bpc.add(*block_codes(_blocks(words[:whole], p), p))
+        held = words[whole:]
+    return znz.getvalue(), bpc.getvalue()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -327,30 +420,46 @@ def _znz_code_starts(bits):
 def znz_flags(znz, n, p):
     """ZNZ decoder: the ``n`` zero / non-zero flags (bool array) and the bits used.
 
+    The stream is parsed a piece at a time (:data:`ZNZ_CHUNK_BYTES`).
+
     Raises
     ------
     ValueError
         If the stream ends before ``n`` flags, a zero run runs past ``n``, or words are left over.
     """
+    znz = bytes(znz)
     nbits = len(znz) * 8
-    bits = np.unpackbits(np.frombuffer(bytes(znz), dtype=np.uint8))
-    starts = _znz_code_starts(bits)
-    is_one = bits[starts] == 1
-    count = np.where(is_one, 1, windows(znz, starts + 1, ZNZ_RUN_BITS) + 1)
-    done = np.cumsum(count)
-    last = int(np.searchsorted(done, n))           # first code reaching n flags
-    if last == len(starts):
-        raise ValueError(f"ZNZ stream ends after {int(done[-1]) if len(done) else 0} of {n} "
-                         f"words, at {bit_location(nbits)}")
-    end = int(starts[last] + (1 if is_one[last] else 1 + ZNZ_RUN_BITS))
-    if end > nbits:
-        raise ValueError(f"ZNZ stream cut off inside the code at {bit_location(int(starts[last]))}")
-    if done[last] > n:
-        raise ValueError(f"ZNZ zero run at {bit_location(int(starts[last]))} runs "
-                         f"{int(done[last]) - n} word(s) past N = {n}")
-    _check_trailing(znz, end, p, "ZNZ")
-    flags = np.repeat(is_one[:last + 1], count[:last + 1])
-    return flags, end
+    flags = np.zeros(n, dtype=bool)
+    pos = done = 0                          # the next code's bit, the flags decoded before it
+    while pos < nbits:
+        first, skip = pos >> 3, pos & 7
+        size = min(ZNZ_CHUNK_BYTES + 1, len(znz) - first)      # a byte more for a run's field
+        bits = np.unpackbits(np.frombuffer(znz, np.uint8, size, first))[skip:]
+        starts = _znz_code_starts(bits).astype(np.int32)
+        starts = starts[:np.searchsorted(starts, min(8 * ZNZ_CHUNK_BYTES, nbits - 8 * first)
+                                         - skip)]
+        is_one = bits[starts] == 1
+        field = np.concatenate([bits, np.zeros(ZNZ_RUN_BITS, np.uint8)])  # past the end: 0
+        count = sum(field[starts + k] << (ZNZ_RUN_BITS - k) for k in range(1, 1 + ZNZ_RUN_BITS))
+        count += 1
+        count[is_one] = 1
+        upto = np.cumsum(count, dtype=np.int64) + done   # flags decoded once each code is done
+        last = int(np.searchsorted(upto, n))            # first code reaching n flags
+        if last < len(starts):
+            at = pos + int(starts[last])
+            end = at + (1 if is_one[last] else 1 + ZNZ_RUN_BITS)
+            if end > nbits:
+                raise ValueError(f"ZNZ stream cut off inside the code at {bit_location(at)}")
+            if upto[last] > n:
+                raise ValueError(f"ZNZ zero run at {bit_location(at)} runs {int(upto[last]) - n} "
+                                 f"word(s) past N = {n}")
+            _check_trailing(znz, end, p, "ZNZ")
+            flags[(upto - count)[:last + 1][is_one[:last + 1]]] = True
+            return flags, end
+        flags[(upto - count)[is_one]] = True
+        done = int(upto[-1])
+        pos += int(starts[-1]) + (1 if is_one[-1] else 1 + ZNZ_RUN_BITS)
+    raise ValueError(f"ZNZ stream ends after {done} of {n} words, at {bit_location(nbits)}")
 
 
 _PREFIX_BITS = 8   # enough to know a code's length and symbol count for every parameter set
@@ -358,11 +467,8 @@ _PREFIX_BITS = 8   # enough to know a code's length and symbol count for every p
 
 @cache
 def _code_tables(p):
-    """Length in bits and symbols covered of the code at each bit offset of each 16-bit window.
-
-    Both tables are ``(65536, 8)`` uint8, indexed ``[window, offset]``: the code starts at bit
-    ``offset`` (0 = MSB) of the big-endian 16-bit ``window``.
-    """
+    """Length in bits and symbols covered of the code whose first 8 bits are the index: two
+    256-entry uint8 tables."""
     w = np.arange(1 << _PREFIX_BITS)
     top5 = w >> 3
     run = ((w >> (_PREFIX_BITS - 3 - p.run_bits)) & ((1 << p.run_bits) - 1)) + 2
@@ -370,9 +476,92 @@ def _code_tables(p):
         [w >> 7 == 1, w >> 6 == 0b01, w >> 5 == 0b001, top5 <= 0b00001],
         [1 + p.plane_bits, 2, 3 + p.run_bits, 5], 5 + p.pos_bits).astype(np.uint8)
     symbols = np.where(w >> 5 == 0b001, run, 1).astype(np.uint8)
-    pair = np.arange(1 << 16, dtype=np.uint32)
-    prefix = ((pair[:, None] << np.arange(8, dtype=np.uint32)) >> 8) & 0xFF
-    return length[prefix], symbols[prefix]
+    return length, symbols
+
+
+def _code_at_every_bit(stream, size, p):
+    """Length and symbols (uint8 arrays, :func:`_code_tables`) of the code that would start at
+    each of the first ``8 * size`` bits of ``stream`` (bits past its end read as 0)."""
+    t_len, t_sym = _code_tables(p)
+    buf = np.zeros(size + 1, np.uint16)
+    buf[:min(len(stream), size + 1)] = np.frombuffer(stream, np.uint8, min(len(stream), size + 1))
+    pairs = (buf[:-1] << 8) | buf[1:]
+    prefix = ((pairs[:, None] >> _SHIFTS) & 0xFF).ravel()      # the 8 bits from each bit on
+    return t_len[prefix], t_sym[prefix]
+
+
+_SHIFTS = np.arange(8, 0, -1, dtype=np.uint16)
+
+
+class _Piece(NamedTuple):
+    """Part of a BPC stream and the bit positions of its blocks' bases and codes, counted from
+    ``bit0`` (the first bit of ``stream``); ``end`` is where the piece's last block ends."""
+    stream: bytes
+    bit0: int
+    base_pos: np.ndarray
+    code_pos: np.ndarray
+    end: int
+
+
+def _code_positions(base_pos, clen, csym, p):
+    """The code positions of the blocks at ``base_pos``, listed in lockstep across blocks."""
+    code_pos = np.empty((len(base_pos), p.planes), np.int64)
+    used = np.empty((len(base_pos), p.planes), bool)
+    pos, count = base_pos + p.word_bits, np.zeros(len(base_pos), np.int64)
+    for k in range(p.planes):
+        live = count < p.planes
+        code_pos[:, k] = pos
+        used[:, k] = live
+        count += csym[pos] * live
+        pos += clen[pos] * live
+    return code_pos[used]
+
+
+def _bpc_pieces(bpc, nblocks, p):
+    """Code parser, a piece of :data:`CHUNK_BYTES` at a time: yields a :class:`_Piece` for the
+    blocks that start in each; raises as :func:`parse_bpc` does, before the piece at fault."""
+    bpc = bytes(bpc)
+    nbits = len(bpc) * 8
+    if nblocks == 0:
+        _check_trailing(bpc, 0, p, "BPC")
+        return
+    m, planes = p.word_bits, p.planes
+    q = found = j = 0
+    while True:
+        first = q >> 3
+        bit0, stream = 8 * first, bpc[first:first + CHUNK_BYTES + _MARGIN]
+        clen, csym = _code_at_every_bit(stream, CHUNK_BYTES + _MARGIN, p)
+        c1, s1 = clen.tobytes(), csym.tobytes()
+        stop, size = min(8 * CHUNK_BYTES, nbits - bit0), nbits - bit0
+        base_pos = []
+        add = base_pos.append
+        r = q - bit0
+        for _ in range(nblocks - found):
+            if r >= stop:
+                break
+            add(r)
+            r += m
+            j = 0
+            while j < planes:
+                j += s1[r]
+                r += c1[r]
+            if j > planes or r > size:
+                break
+        found, q = found + len(base_pos), bit0 + r
+        base = np.asarray(base_pos, np.int64)
+        code_pos = _code_positions(base, clen, csym, p)
+        if j > planes:
+            raise ValueError(f"BPC zero run at {bit_location(bit0 + int(code_pos[-1]))} "
+                             f"(block {found - 1}) covers {j - planes} symbol(s) past the "
+                             f"end of the block")
+        if q > nbits or (found < nblocks and q >= nbits):
+            whole = found - (1 if q > nbits else 0)
+            raise ValueError(f"BPC stream ends after {whole} of {nblocks} blocks, inside block "
+                             f"{whole}, at {bit_location(nbits)}")
+        yield _Piece(stream, bit0, base, code_pos, q)
+        if found == nblocks:
+            _check_trailing(bpc, q, p, "BPC")
+            return
 
 
 def parse_bpc(bpc, nblocks, p):
@@ -388,54 +577,54 @@ def parse_bpc(bpc, nblocks, p):
         If the stream ends inside a block, a zero run crosses a block's end, or words are left
         over.
     """
-    nbits = len(bpc) * 8
-    if nblocks == 0:
-        _check_trailing(bpc, 0, p, "BPC")
+    pieces = list(_bpc_pieces(bpc, nblocks, p))
+    if not pieces:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), 0
-    t_len, t_sym = _code_tables(p)
-    # code length and symbols at every bit position (bits past the end read as 0: short codes)
-    buf = np.frombuffer(bytes(bpc) + b"\0" * 48, dtype=np.uint8).astype(np.uint16)
-    pairs = (buf[:-1] << 8) | buf[1:]
-    clen, csym = t_len[pairs].ravel(), t_sym[pairs].ravel()
-    c1, s1 = clen.tobytes(), csym.tobytes()
-    m, planes = p.word_bits, p.planes
-    base_pos = []
-    add = base_pos.append
-    q = j = 0
-    for _ in range(nblocks):
-        if q >= nbits:
-            break
-        add(q)
-        q += m
-        j = 0
-        while j < planes:
-            j += s1[q]
-            q += c1[q]
-        if j > planes or q > nbits:
-            break
-    base = np.asarray(base_pos, np.int64)
-    # the codes of every block, in lockstep across blocks
-    code_pos = np.zeros((len(base), planes), np.int64)
-    used = np.zeros((len(base), planes), bool)
-    pos, cnt = base + m, np.zeros(len(base), np.int64)
-    for k in range(planes):
-        live = cnt < planes
-        code_pos[:, k] = pos
-        used[:, k] = live
-        safe = np.minimum(pos, len(clen) - 1)
-        cnt += np.where(live, csym[safe], 0)
-        pos += np.where(live, clen[safe], 0)
-    code_pos = code_pos[used]
-    if j > planes:
-        raise ValueError(f"BPC zero run at {bit_location(int(code_pos[-1]))} "
-                         f"(block {len(base_pos) - 1}) covers {j - planes} symbol(s) past the "
-                         f"end of the block")
-    if q > nbits or len(base_pos) < nblocks:
-        whole = len(base_pos) - (1 if q > nbits else 0)
-        raise ValueError(f"BPC stream ends after {whole} of {nblocks} blocks, inside block "
-                         f"{whole}, at {bit_location(nbits)}")
-    _check_trailing(bpc, q, p, "BPC")
-    return base, code_pos, q
+    return (np.concatenate([c.bit0 + c.base_pos for c in pieces]),
+            np.concatenate([c.bit0 + c.code_pos for c in pieces]), pieces[-1].end)
+
+
+@cache
+def _symbol_decode_tables(p):
+    """Per 16-bit window starting at a code: the class, the X it gives (0 for runs and for
+    ``PLANE_ZERO``), the symbols it covers and its position field (every code fits in 16 bits)."""
+    w = np.arange(1 << 16, dtype=np.int64)
+    head = lambda k: w >> (16 - k)    # noqa: E731 - the first k bits of each code
+    field = lambda k, width: (w >> (16 - k - width)) & ((1 << width) - 1)  # noqa: E731
+    pos = field(5, p.pos_bits)
+    full = (1 << p.plane_bits) - 1
+    conds = [head(1) == 1, head(2) == 0b01, head(3) == 0b001, head(5) == 0b00000,
+             head(5) == 0b00001, head(5) == 0b00010]
+    cls = np.select(conds, [SymbolClass.RAW, SymbolClass.ZERO_RUN, SymbolClass.ZERO_RUN,
+                            SymbolClass.ALL_ONES, SymbolClass.PLANE_ZERO, SymbolClass.TWO_ONES],
+                    SymbolClass.SINGLE_ONE)
+    bad = ((cls == SymbolClass.TWO_ONES) & (pos > p.plane_bits - 2)) | \
+          ((cls == SymbolClass.SINGLE_ONE) & (pos > p.plane_bits - 1))
+    shift = np.clip(p.plane_bits - 1 - pos, 0, None)
+    x = np.select(
+        [cls == SymbolClass.RAW, cls == SymbolClass.ALL_ONES, cls == SymbolClass.TWO_ONES,
+         cls == SymbolClass.SINGLE_ONE],
+        [field(1, p.plane_bits), full, (0b11 << shift) >> 1, 1 << shift], 0)
+    symbols = np.where(head(3) == 0b001, field(3, p.run_bits) + 2, 1)
+    tables = (cls.astype(np.uint8), x.astype(_unsigned(p.plane_bits)), symbols.astype(np.uint8),
+              np.where(bad, pos, -1).astype(np.int8))
+    for table in tables:
+        table.flags.writeable = False
+    return tables
+
+
+def _decode_symbols(stream, code_pos, bit0, p):
+    """:func:`decode_symbols` of the codes at ``code_pos`` of ``stream``, whose first bit is bit
+    ``bit0`` of the whole stream (for the messages)."""
+    w = windows(stream, code_pos, 16)
+    t_cls, t_x, t_sym, t_bad = _symbol_decode_tables(p)
+    bad = t_bad[w]
+    if (bad >= 0).any():
+        i = int(np.argmax(bad >= 0))
+        raise ValueError(f"BPC position {int(bad[i])} at "
+                         f"{bit_location(bit0 + int(code_pos[i]) + 5)} is outside the "
+                         f"{p.plane_bits}-bit plane")
+    return t_cls[w], t_x[w], t_sym[w]
 
 
 def decode_symbols(bpc, code_pos, p):
@@ -447,60 +636,33 @@ def decode_symbols(bpc, code_pos, p):
     ValueError
         If a position field points outside the plane.
     """
-    w = windows(bpc, code_pos, 24)
-    head = lambda k: w >> (24 - k)    # noqa: E731 - the first k bits of each code
-    field = lambda k, width: (w >> (24 - k - width)) & ((1 << width) - 1)  # noqa: E731
-    pos = field(5, p.pos_bits)
-    full = (1 << p.plane_bits) - 1
-    conds = [head(1) == 1, head(2) == 0b01, head(3) == 0b001, head(5) == 0b00000,
-             head(5) == 0b00001, head(5) == 0b00010]
-    cls = np.select(conds, [SymbolClass.RAW, SymbolClass.ZERO_RUN, SymbolClass.ZERO_RUN,
-                            SymbolClass.ALL_ONES, SymbolClass.PLANE_ZERO, SymbolClass.TWO_ONES],
-                    SymbolClass.SINGLE_ONE)
-    bad = ((cls == SymbolClass.TWO_ONES) & (pos > p.plane_bits - 2)) | \
-          ((cls == SymbolClass.SINGLE_ONE) & (pos > p.plane_bits - 1))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"BPC position {int(pos[i])} at {bit_location(int(code_pos[i]) + 5)} is "
-                         f"outside the {p.plane_bits}-bit plane")
-    shift = np.clip(p.plane_bits - 1 - pos, 0, None)
-    x = np.select(
-        [cls == SymbolClass.RAW, cls == SymbolClass.ALL_ONES, cls == SymbolClass.TWO_ONES,
-         cls == SymbolClass.SINGLE_ONE],
-        [field(1, p.plane_bits), full, (0b11 << shift) >> 1, 1 << shift], 0)
-    symbols = np.where(head(3) == 0b001, field(3, p.run_bits) + 2, 1)
-    return cls, x, symbols
+    return _decode_symbols(bpc, np.asarray(code_pos, np.int64), 0, p)
 
 
 def planes_from_symbols(cls, x, symbols, p):
     """Plane rebuilder: expand runs and undo DBX, ``(B, word_bits + 1)`` planes."""
     xs = np.repeat(x, symbols).reshape(-1, p.planes)
-    direct = np.repeat(cls == SymbolClass.PLANE_ZERO, symbols).reshape(-1, p.planes)
-    planes = np.zeros_like(xs)
+    keep = np.repeat(cls != SymbolClass.PLANE_ZERO, symbols).reshape(-1, p.planes)
+    planes = np.empty_like(xs)
     prev = np.zeros(len(xs), dtype=xs.dtype)
     for j in range(p.planes):
-        prev = np.where(direct[:, j], 0, xs[:, j] ^ prev)
+        prev = (xs[:, j] ^ prev) * keep[:, j]
         planes[:, j] = prev
     return planes
 
 
 def deltas_from_planes(planes, p):
     """Signed deltas ``(B, block_size - 1)`` from the bit-planes."""
-    planes = np.asarray(planes, dtype=np.int64)
-    weights = 1 << np.arange(p.planes, dtype=np.int64)                  # plane b -> bit b
-    d = np.empty((len(planes), p.plane_bits), dtype=np.int64)
-    for i in range(p.plane_bits):                                      # d1 at the MSB
-        d[:, i] = ((planes >> (p.plane_bits - 1 - i)) & 1) @ weights
+    d = _transpose_bits(np.asarray(planes)[:, ::-1], p.plane_bits)[:, ::-1].astype(_wide(p))
     return np.where(d >= 1 << p.word_bits, d - (1 << (p.word_bits + 1)), d)
 
 
 def words_from_deltas(base, deltas, p):
     """Delta reverse: blocks of signed words, x_0 = base, x_i = x_(i-1) + d_i wrapping."""
-    base = np.asarray(base, dtype=np.int64)
-    acc = np.concatenate([base[:, None], deltas], axis=1).cumsum(axis=1)
-    mask = (1 << p.word_bits) - 1
-    acc &= mask
-    return np.where(acc >= 1 << (p.word_bits - 1), acc - (1 << p.word_bits), acc)
+    acc = np.empty((len(base), p.block_size), _unsigned(p.word_bits))
+    acc[:, 0] = base                   # modulo 2**word_bits: unsigned arithmetic wraps
+    acc[:, 1:] = deltas
+    return np.cumsum(acc, axis=1, out=acc).view(p.dtype)
 
 
 def merge(flags, values, p):
@@ -512,6 +674,9 @@ def merge(flags, values, p):
 
 def decode(znz, bpc, n, word_bits=8, block_size=8):
     """Decompress ``n`` words from the ``(znz, bpc)`` streams of :func:`encode`.
+
+    The BPC stream is decoded a piece at a time (:data:`CHUNK_BYTES`), so memory is the output,
+    one flag and one non-zero value per word, and temporaries for one piece.
 
     Returns
     -------
@@ -531,12 +696,24 @@ def decode(znz, bpc, n, word_bits=8, block_size=8):
         raise ValueError(f"n must be 1..{MAX_WORDS}, not {n}")
     flags, _ = znz_flags(znz, n, p)
     nblocks = -(-int(np.count_nonzero(flags)) // p.block_size)
-    base_pos, code_pos, _ = parse_bpc(bpc, nblocks, p)
-    cls, x, symbols = decode_symbols(bpc, code_pos, p)
-    planes = planes_from_symbols(cls, x, symbols, p)
-    base = windows(bpc, base_pos, p.word_bits)
-    blocks = words_from_deltas(base, deltas_from_planes(planes, p), p)
-    return merge(flags, blocks.ravel(), p)
+    values = np.empty(nblocks * p.block_size, p.dtype)
+    at, fault = 0, None
+    for piece in _bpc_pieces(bpc, nblocks, p):
+        if fault is not None:
+            continue                  # a parse fault further on is reported before this one
+        try:
+            cls, x, symbols = _decode_symbols(piece.stream, piece.code_pos, piece.bit0, p)
+        except ValueError as error:
+            fault = error
+            continue
+        planes = planes_from_symbols(cls, x, symbols, p)
+        base = windows(piece.stream, piece.base_pos, p.word_bits)
+        words = words_from_deltas(base, deltas_from_planes(planes, p), p).reshape(-1)
+        values[at:at + words.size] = words
+        at += words.size
+    if fault is not None:
+        raise fault
+    return merge(flags, values, p)
 
 
 # ------------------------------------------------------------------------------------------------
