@@ -4,7 +4,47 @@ from amaranth.sim import Simulator
 
 from tb.streamdata import Payload, pauses, stream_words, transfers
 
-__all__ = ["pauses", "simulate", "unpack", "transfers"]
+__all__ = ["pauses", "send", "receive", "simulate", "unpack", "transfers"]
+
+
+def _value(payload):
+    return payload.as_value().value if hasattr(payload, "as_value") else int(payload)
+
+
+async def send(ctx, stream, payloads, pause):
+    """Drive ``payloads`` (dicts or ints) onto ``stream``, idling while ``next(pause)``; returns
+    after the last one is taken, with ``valid`` low."""
+    for payload in payloads:
+        while next(pause):
+            ctx.set(stream.valid, 0)
+            await ctx.tick()
+        ctx.set(stream.valid, 1)
+        ctx.set(stream.payload, payload)
+        while True:       # not tick().until(): its generator may outlive the sim
+            *_, ready = await ctx.tick().sample(stream.ready)
+            if ready:
+                break
+    ctx.set(stream.valid, 0)
+
+
+async def receive(ctx, stream, pause, out, transfers, field="last"):
+    """Take beats of ``stream`` (ready low while ``next(pause)``) into list ``out`` (payload
+    ints) until ``transfers`` beats with ``field`` set (any beats: None) have arrived. Asserts
+    the stream rule on
+    the way: a beat not taken holds its payload and ``valid``."""
+    seen, held = 0, None                  # held: the beat offered but not taken last cycle
+    while seen < transfers:
+        ready = not next(pause)
+        ctx.set(stream.ready, ready)
+        _, _, valid, payload = await ctx.tick().sample(stream.valid, stream.payload)
+        value = _value(payload)
+        assert held is None or (valid and value == held), \
+            f"{stream.valid.name}: a beat not taken changed or vanished"
+        held = value if valid and not ready else None
+        if ready and valid:
+            out.append(value)
+            seen += 1 if field is None else getattr(payload, field)
+    ctx.set(stream.ready, 0)
 
 
 def simulate(dut, sources, sinks, *, timeout=200_000, vcd=None):
@@ -23,32 +63,12 @@ def simulate(dut, sources, sinks, *, timeout=200_000, vcd=None):
 
     def make_source(stream, payloads, pause):
         async def source(ctx):
-            for payload in payloads:
-                while next(pause):
-                    ctx.set(stream.valid, 0)
-                    await ctx.tick()
-                ctx.set(stream.valid, 1)
-                ctx.set(stream.payload, payload)
-                while True:       # not tick().until(): its generator may outlive the sim
-                    *_, ready = await ctx.tick().sample(stream.ready)
-                    if ready:
-                        break
-            ctx.set(stream.valid, 0)
+            await send(ctx, stream, payloads, pause)
         return source
 
     def make_sink(k, stream, transfers, pause, field="last"):
         async def sink(ctx):
-            seen = 0
-            while seen < transfers:
-                ready = not next(pause)
-                ctx.set(stream.ready, ready)
-                _, _, valid, payload = await ctx.tick().sample(stream.valid, stream.payload)
-                if ready and valid:
-                    outputs[k].append(payload.as_value().value if hasattr(payload, "as_value")
-                                      else int(payload))
-                    if getattr(payload, field):
-                        seen += 1
-            ctx.set(stream.ready, 0)
+            await receive(ctx, stream, pause, outputs[k], transfers, field)
             done[k] = True
         return sink
 

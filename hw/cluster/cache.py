@@ -55,9 +55,10 @@ class ClusterIndexCache(wiring.Component):
 
     Per set one register row of every way's valid bit, tag, group and LRU age; line data in a
     memory of ``sets x ways`` lines. One request at a time. A hit answers 3 cycles after the
-    request is taken (tag compare, data memory read, output register): a new request every 3
-    cycles with ``o_resp`` ready. A miss or a bypass asks the memory in the cycle after the
-    compare and answers the cycle after the memory's response. Backpressure: ``i_req`` is taken
+    request is taken (tag compare, data memory read, output register); with ``o_resp`` ready,
+    hits are taken one per 5 cycles (the response leaves one cycle after it appears, the next
+    request is taken one cycle later). A miss or a bypass asks the memory in the cycle after
+    the compare and answers the cycle after the memory's response. Backpressure: ``i_req`` is taken
     only when the previous response has gone; ``o_resp`` and ``o_mem_req`` hold until taken.
     """
 
