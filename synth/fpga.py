@@ -12,12 +12,13 @@ included.
 
 import json
 import re
-import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .flow import run_yosys
+from . import tools
+from .flow import relative, run_yosys
 
-__all__ = ["DEVICES", "WRAPPER", "FREQ_MHZ", "ports", "wrapper", "parse_cells", "run"]
+__all__ = ["DEVICES", "WRAPPER", "FREQ_MHZ", "ports", "wrapper", "script", "parse_cells", "run"]
 
 #: device -> (``synth_ice40 -device``, nextpnr-ice40 arguments)
 DEVICES = {"up5k": ("u", ["--up5k", "--package", "sg48"]),
@@ -77,10 +78,10 @@ def parse_cells(path, module):
 
 def _pnr(nextpnr, device, workdir, seed=1, timeout=1800):
     report, log = workdir / f"{device}_pnr.json", workdir / f"{device}_pnr.log"
-    proc = subprocess.run([nextpnr, *DEVICES[device][1], "--json", f"{device}_net.json", "--freq",
-                           str(FREQ_MHZ), "--timing-allow-fail", "--pcf-allow-unconstrained",
-                           "--seed", str(seed), "--report", report.name, "-l", log.name, "-q"],
-                          cwd=workdir, timeout=timeout, capture_output=True, text=True)
+    proc = tools.run([nextpnr, *DEVICES[device][1], "--json", f"{device}_net.json", "--freq",
+                      str(FREQ_MHZ), "--timing-allow-fail", "--pcf-allow-unconstrained",
+                      "--seed", str(seed), "--report", report.name, "-l", log.name, "-q"],
+                     cwd=workdir, timeout=timeout, capture_output=True, text=True)
     if proc.returncode != 0 or not report.exists():
         lines = [s for s in (proc.stderr + proc.stdout).splitlines() if "ERROR" in s]
         return {"error": (lines[0] if lines else f"exit status {proc.returncode}") +
@@ -99,23 +100,33 @@ def _pnr(nextpnr, device, workdir, seed=1, timeout=1800):
             "path_levels": max(len(sources) - 1, 0) if block else None}
 
 
+def script(verilog, module, device):
+    """The Yosys script of :func:`run` for ``device``: ``verilog`` (a path relative to the work
+    folder) and ``wrap.v`` in, the netlist ``<device>_net.json`` and ``<device>_stat.json`` out."""
+    lines = [f"read_verilog {verilog} wrap.v", f"setattr -mod -set keep_hierarchy 1 {module}",
+             f"synth_ice40 -abc9 -device {DEVICES[device][0]} -top {WRAPPER} "
+             f"-json {device}_net.json", f"tee -q -o {device}_stat.json stat -json"]
+    return "\n".join(lines) + "\n"
+
+
+def _device(yosys, nextpnr, verilog, module, workdir, device):
+    ys = workdir / f"ice40_{device}.ys"
+    ys.write_text(script(relative(verilog, workdir), module, device))
+    run_yosys(yosys, ys, ys.with_suffix(".log"), workdir)
+    result = parse_cells(workdir / f"{device}_stat.json", module)
+    result.update(_pnr(nextpnr, device, workdir) if nextpnr else
+                  {"pnr": "skipped (nextpnr-ice40 not found)"})
+    return result
+
+
 def run(yosys, nextpnr, verilog, module, workdir):
-    """Per device of :data:`DEVICES`: the core's cells (``synth_ice40 -abc9``, timing-driven
-    mapping) and, with ``nextpnr``, Fmax and logic cells of the placed and routed wrapper."""
+    """Per device of :data:`DEVICES`, side by side: the core's cells (``synth_ice40 -abc9``,
+    timing-driven mapping) and, with ``nextpnr``, Fmax and logic cells of the placed and routed
+    wrapper. Each device's Yosys script is ``ice40_<device>.ys``."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "wrap.v").write_text(wrapper(Path(verilog).read_text(), module))
-    lines = [f"read_verilog {Path(verilog).resolve()} wrap.v",
-             f"setattr -mod -set keep_hierarchy 1 {module}", "design -save source"]
-    for device, (flag, _) in DEVICES.items():
-        lines += ["design -load source",
-                  f"synth_ice40 -abc9 -device {flag} -top {WRAPPER} -json {device}_net.json",
-                  f"tee -q -o {device}_stat.json stat -json"]
-    (workdir / "ice40.ys").write_text("\n".join(lines) + "\n")
-    run_yosys(yosys, workdir / "ice40.ys", workdir / "ice40.log", workdir)
-    result = {}
-    for device in DEVICES:
-        result[device] = parse_cells(workdir / f"{device}_stat.json", module)
-        result[device].update(_pnr(nextpnr, device, workdir) if nextpnr else
-                              {"pnr": "skipped (nextpnr-ice40 not found)"})
-    return result
+    with ThreadPoolExecutor(max_workers=len(DEVICES)) as pool:
+        jobs = {d: pool.submit(_device, yosys, nextpnr, verilog, module, workdir, d)
+                for d in DEVICES}
+        return {d: job.result() for d, job in jobs.items()}

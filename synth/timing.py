@@ -8,8 +8,9 @@ neighbours were registered), ideal clock, no wire load (cell pin loads only), ty
 """
 
 import re
-import subprocess
 from pathlib import Path
+
+from . import tools
 
 __all__ = ["LABEL", "PERIOD_NS", "sta_script", "parse_sta", "run"]
 
@@ -67,8 +68,8 @@ def run(sta, liberty, netlist, module, workdir, timeout=600):
     workdir = Path(workdir)
     tcl = workdir / "sta.tcl"
     tcl.write_text(sta_script(liberty, Path(netlist).resolve(), module))
-    proc = subprocess.run([sta, "-no_splash", "-exit", str(tcl)], cwd=workdir, timeout=timeout,
-                          capture_output=True, text=True)
+    proc = tools.run([sta, "-no_splash", "-exit", str(tcl)], cwd=workdir, timeout=timeout,
+                     capture_output=True, text=True)
     log = workdir / "sta.log"
     log.write_text(proc.stdout + proc.stderr)
     try:

@@ -3,8 +3,12 @@
 Run ``python -m synth.tools`` (root, Debian) to install OpenSTA and nextpnr-ice40 and to unpack
 the OSU 0.18 um library into ``build/synth/tech/``; it is quick when everything is there. The
 flow itself only looks: :func:`find` returns what is present and one line per missing tool.
+Every tool process of the flow runs through :func:`run`, which holds one of the slots that
+:func:`limit_processes` set up, so configurations synthesized side by side in several processes
+run no more tool processes at once than there are cores.
 """
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -14,7 +18,8 @@ from pathlib import Path
 
 from dnnpress.paths import BUILD
 
-__all__ = ["TECH", "OSU_LIB", "Tools", "find", "yosys", "osu_liberty", "ensure_tools", "main"]
+__all__ = ["TECH", "OSU_LIB", "Tools", "find", "yosys", "osu_liberty", "limit_processes", "slot",
+           "run", "ensure_tools", "main"]
 
 #: where the OSU library is unpacked
 TECH = BUILD / "synth" / "tech"
@@ -39,6 +44,28 @@ class Tools:
     nextpnr: str | None
     osu_lib: Path | None
     messages: list = field(default_factory=list)
+
+
+#: slots for tool processes (a multiprocessing semaphore shared by the flow's workers), or None
+_SLOTS = None
+
+
+def limit_processes(slots):
+    """Make every :func:`run` of this process hold one of ``slots`` (a semaphore shared with the
+    other worker processes; ``None``: no limit) while its tool runs."""
+    global _SLOTS
+    _SLOTS = slots
+
+
+def slot():
+    """A context manager holding one slot of :func:`limit_processes` (none: no limit)."""
+    return _SLOTS if _SLOTS is not None else contextlib.nullcontext()
+
+
+def run(argv, **kwargs):
+    """``subprocess.run(argv, **kwargs)`` holding a :func:`slot`."""
+    with slot():
+        return subprocess.run(argv, **kwargs)
 
 
 def yosys():
