@@ -21,10 +21,11 @@
 
 import heapq
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
-from .bitstream import BitReader, pack_codes
+from .bitstream import BitReader, bit_windows, pack_codes, windows
 
 __all__ = ["Header", "Encoded", "LIMITS", "quantise", "trim", "load_order", "symbols",
            "dictionary", "encode", "decode", "decode_symbols", "check_engine",
@@ -230,42 +231,112 @@ def _read_header(bits):
     return head
 
 
-def _symbol(bits, head, what):
-    fields = [bits.take(head.f, what) for _ in range(head.g)]
-    return [((v ^ (1 << head.f - 1)) - (1 << head.f - 1)) << head.k for v in fields]
+def _lanes(stream, positions, head):
+    """The trimmed weights (int8) held by the ``F``-bit fields at ``positions``."""
+    v = windows(stream, positions, head.f)
+    half = 1 << (head.f - 1)
+    return (((v ^ half) - half) << head.k).astype(np.int8)
+
+
+def _cut(what, pos, need, nbits):
+    """The ``ValueError`` of :class:`BitReader` when the stream ends inside a field."""
+    return ValueError(f"stream ends inside {what} at bit {pos} (needs {need} bits, "
+                      f"{nbits - pos} left)")
+
+
+@cache
+def _code_tables(g, f, b, r):
+    """Length in bits and symbols covered of the code whose first 10 bits (MSB aligned; a run's
+    ``2 + R`` bits at most) are the index: two 1024-entry tables."""
+    w = np.arange(1 << 10)
+    run = (w >> 8 == 0b01) & (r > 0)
+    length = np.where(w >> 9, 1 + b, np.where(run, 2 + r, (2 if r else 1) + g * f))
+    symbols = np.where(run, ((w >> (8 - r)) & ((1 << r) - 1)) + 1, 1)
+    return length.astype(np.uint8), symbols.astype(np.uint16)
+
+
+def _code_starts(stream, start, head):
+    """Bit positions of the codes from bit ``start`` of ``stream`` until they cover
+    ``head.symbols`` symbols or reach the end, and the bit after the last one.
+
+    A chase over two per-bit tables, the length of the code that would start there and the
+    symbols it covers; bits past the end read as 0.
+    """
+    first = start // 8
+    t_len, t_sym = _code_tables(head.g, head.f, head.b, head.r)
+    window = bit_windows(stream[first:], 10, 8 * (len(stream) - first))
+    c1, s1 = t_len[window].tobytes(), memoryview(t_sym[window])
+    end, wanted, q, j = 8 * (len(stream) - first), head.symbols, start - 8 * first, 0
+    starts = []
+    add = starts.append
+    while j < wanted and q < end:
+        add(q)
+        j += s1[q]
+        q += c1[q]
+    return np.asarray(starts, np.int64) + 8 * first, 8 * first + q
 
 
 def decode_symbols(stream):
     """``(symbols (S, G) int8, header)`` of an HC-P stream; ``ValueError`` naming the fault
-    and its bit for a malformed one."""
+    and its bit for a malformed one.
+
+    Vectorised: the code boundaries are found by a chase over per-bit tables of code length and
+    symbols covered, then every code is read at once and hits, runs and literals are expanded
+    with fancy indexing and ``np.repeat``. The first fault in stream order is reported, with
+    the message a code-by-code reader gives.
+    """
     stream = bytes(stream)
     if len(stream) % 4:
         raise ValueError(f"a stream is whole 32-bit words, not {len(stream)} bytes")
-    bits = BitReader(stream)
-    head = _read_header(bits)
-    entries = [_symbol(bits, head, f"dictionary entry {i}") for i in range(head.n_dict)]
-    out = []
-    while len(out) < head.symbols:
-        at = bits.pos
-        if bits.take(1, "a code"):
-            idx = bits.take(head.b, "a hit index")
-            if idx >= head.n_dict:
-                raise ValueError(f"hit at bit {at}: index {idx}, dictionary has {head.n_dict}")
-            out.append(entries[idx])
-        elif head.r and bits.take(1, "a code"):
-            count = bits.take(head.r, "a run length") + 1
-            if not out:
-                raise ValueError(f"run at bit {at}: no symbol before it")
-            if len(out) + count > head.symbols:
-                raise ValueError(f"run at bit {at}: {count} symbols, only "
-                                 f"{head.symbols - len(out)} left")
-            out += [out[-1]] * count
-        else:
-            out.append(_symbol(bits, head, "a literal"))
-    if not bits.rest_is_padding(WORD_BITS):
-        raise ValueError(f"{bits.bits.size - bits.pos} bits after the last code at bit "
-                         f"{bits.pos} (at most {WORD_BITS - 1} zero padding bits allowed)")
-    return np.array(out, dtype=np.int8).reshape(-1, head.g), head
+    head = _read_header(BitReader(stream[:8]))
+    nbits, g, f, pos = 8 * len(stream), head.g, head.f, 64
+    fields = head.n_dict * g
+    if pos + fields * f > nbits:
+        k = (nbits - pos) // f                         # the first field that does not fit
+        raise _cut(f"dictionary entry {k // g}", pos + k * f, f, nbits)
+    entries = _lanes(stream, pos + f * np.arange(fields), head).reshape(-1, g)
+    at, end = _code_starts(stream, pos + fields * f, head)
+    prefix = windows(stream, at, 2)
+    hit = prefix >= 0b10
+    run = prefix == 0b01 if head.r else np.zeros(at.size, bool)
+    index = windows(stream, at + 1, head.b)
+    count = np.where(run, windows(stream, at + 2, max(head.r, 1)) + 1, 1)
+    before = np.cumsum(count) - count                  # symbols decoded before each code
+    bad = (hit & (index >= head.n_dict)) | (run & ((np.arange(at.size) == 0) |
+                                                   (before + count > head.symbols)))
+    first = int(np.argmax(bad)) if bad.any() else at.size
+    if end > nbits and first >= at.size - 1:           # the last code is cut off
+        q = int(at[-1])
+        if hit[-1]:
+            raise _cut("a hit index", q + 1, head.b, nbits)
+        if head.r and q + 1 >= nbits:
+            raise _cut("a code", q + 1, 1, nbits)
+        if run[-1]:
+            raise _cut("a run length", q + 2, head.r, nbits)
+        lane = q + (2 if head.r else 1) + f * np.arange(g)
+        pos = int(lane[np.argmax(lane + f > nbits)])
+        raise _cut("a literal", pos, f, nbits)
+    if first < at.size:
+        q = int(at[first])
+        if hit[first]:
+            raise ValueError(f"hit at bit {q}: index {int(index[first])}, dictionary has "
+                             f"{head.n_dict}")
+        if first == 0:
+            raise ValueError(f"run at bit {q}: no symbol before it")
+        raise ValueError(f"run at bit {q}: {int(count[first])} symbols, only "
+                         f"{head.symbols - int(before[first])} left")
+    if at.size == 0 or before[-1] + count[-1] < head.symbols:
+        raise _cut("a code", end, 1, nbits)
+    if nbits - end >= WORD_BITS or (nbits > end and windows(stream, [end], nbits - end)[0]):
+        raise ValueError(f"{nbits - end} bits after the last code at bit {end} (at most "
+                         f"{WORD_BITS - 1} zero padding bits allowed)")
+    literal = ~hit & ~run
+    syms = np.empty((at.size, g), np.int8)
+    syms[hit] = entries[index[hit]]
+    lanes = at[literal, None] + (2 if head.r else 1) + f * np.arange(g)
+    syms[literal] = _lanes(stream, lanes.reshape(-1), head).reshape(-1, g)
+    source = np.maximum.accumulate(np.where(run, 0, np.arange(at.size)))   # runs repeat it
+    return np.repeat(syms[source], count, axis=0), head
 
 
 def decode(stream):
