@@ -9,8 +9,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["pack_codes", "CodePacker", "padded_bits", "windows", "bit_location",
-           "BitReader"]
+__all__ = ["pack_codes", "CodePacker", "padded_bits", "windows", "bit_windows",
+           "bit_location", "BitReader"]
 
 _HIGH = 1 if sys.byteorder == "little" else 0     # the high half of a uint64 seen as 2 uint32
 _SLICE = 1 << 15                                  # codes CodePacker packs at a time
@@ -119,6 +119,24 @@ def windows(stream, positions, width=32):
     acc = acc << (positions & 7).astype(np.uint64)
     acc = acc >> np.uint64(8 * nbytes - width)
     return (acc & np.uint64((1 << width) - 1)).astype(np.int64)
+
+
+def bit_windows(stream, width, nbits):
+    """The ``width`` (<= 17) bits of ``stream`` that start at each of bits ``0 .. nbits - 1``,
+    MSB aligned, as a uint32 array; bits past the end of the stream read as zero.
+
+    The windows at every bit, as tables of what a code starting there would be, let a parser
+    chase code boundaries with one lookup per code.
+    """
+    if not 1 <= width <= 17:
+        raise ValueError(f"width must be 1..17, not {width!r}")
+    nbytes = -(-nbits // 8)
+    buf = np.zeros(nbytes + 2, np.uint32)
+    data = np.frombuffer(stream, np.uint8, min(len(stream), nbytes + 2))
+    buf[:data.size] = data
+    triple = (buf[:nbytes] << 16) | (buf[1:nbytes + 1] << 8) | buf[2:]     # 24 bits at each byte
+    shifts = np.arange(24 - width, 16 - width, -1, dtype=np.uint32)        # bit offsets 0..7
+    return ((triple[:, None] >> shifts) & np.uint32((1 << width) - 1)).reshape(-1)[:nbits]
 
 
 def bit_location(bit):

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .bitstream import CodePacker, bit_location, padded_bits, windows
+from .bitstream import CodePacker, bit_location, bit_windows, padded_bits, windows
 
 __all__ = [
     "EBPCParams", "MAX_WORDS", "ZNZ_MAX_RUN", "SymbolClass",
@@ -483,14 +483,8 @@ def _code_at_every_bit(stream, size, p):
     """Length and symbols (uint8 arrays, :func:`_code_tables`) of the code that would start at
     each of the first ``8 * size`` bits of ``stream`` (bits past its end read as 0)."""
     t_len, t_sym = _code_tables(p)
-    buf = np.zeros(size + 1, np.uint16)
-    buf[:min(len(stream), size + 1)] = np.frombuffer(stream, np.uint8, min(len(stream), size + 1))
-    pairs = (buf[:-1] << 8) | buf[1:]
-    prefix = ((pairs[:, None] >> _SHIFTS) & 0xFF).ravel()      # the 8 bits from each bit on
+    prefix = bit_windows(stream, _PREFIX_BITS, 8 * size)
     return t_len[prefix], t_sym[prefix]
-
-
-_SHIFTS = np.arange(8, 0, -1, dtype=np.uint16)
 
 
 class _Piece(NamedTuple):
