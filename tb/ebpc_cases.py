@@ -9,10 +9,17 @@ import numpy as np
 
 from golden import datagen, ebpc
 from golden.ebpc import ZNZ_RUN_BITS
+from hw.ebpc.layouts import EBPC_PARAMS
 from tb.suite import Bench, Run
 
 __all__ = ["edge_cases", "reference_vectors", "random_set", "mutate", "malformed_edges",
-           "znz_needs_bpc", "bench", "WITH_VECTORS"]
+           "znz_needs_bpc", "bench", "WITH_VECTORS", "STAGE_PARAMS"]
+
+#: the stage tests (Amaranth simulator) of both EBPC cores run on every (word_bits, block_size)
+#: pair the tops offer, the square ones first
+STAGE_PARAMS = sorted((ebpc.EBPCParams(w, b) for w in EBPC_PARAMS[0].choices
+                       for b in EBPC_PARAMS[1].choices),
+                      key=lambda p: (p.word_bits != p.block_size, p.word_bits))
 
 #: words/cycle goals of the EBPC encoder and decoder per data kind, at 8-bit ports
 GOALS = {"dense": 0.79, "adversarial": 0.97, "sparse50": 0.97, "relu": 0.97}

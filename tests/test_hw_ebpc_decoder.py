@@ -9,7 +9,6 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In
 
 from golden import datagen, ebpc
-from golden.ebpc_ports import port_words
 from hw.bitunpack import BitUnpacker
 from hw.ebpc.decoder import EBPCDecoder
 from hw.ebpc.delta_reverse import DeltaReverse
@@ -18,10 +17,11 @@ from hw.ebpc.merge import Merge
 from hw.ebpc.plane_buffer import PlaneBuffer, SerialPlaneBuffer
 from hw.ebpc.symbol_decoder import SerialSymbolDecoder, SymbolDecoder
 from hw.ebpc.znz_decoder import ZnzDecoder
+from tb.ebpc_cases import STAGE_PARAMS
+from tb.streamdata import port_words
 from tests.simstreams import pauses, simulate, transfers, unpack
 
-PARAMS = [ebpc.EBPCParams(8, 8), ebpc.EBPCParams(16, 16), ebpc.EBPCParams(16, 8),
-          ebpc.EBPCParams(8, 16)]
+PARAMS = STAGE_PARAMS
 
 
 class Unpacked(wiring.Component):

@@ -7,17 +7,17 @@ import pytest
 
 from golden import datagen, ebpc
 from golden.bitstream import pack_codes
-from golden.ebpc_ports import stream_bytes, transfer_words
 from hw.bitpack import BitPacker
 from hw.ebpc.delta import Delta, SerialDelta
 from hw.ebpc.encoder import EBPCEncoder
 from hw.ebpc.layouts import block_layout, symbol_lanes, word_layout
 from hw.ebpc.symbol_coder import SerialSymbolCoder, SymbolCoder
 from hw.ebpc.zero_run import ZeroRunCoder
+from tb.ebpc_cases import STAGE_PARAMS
+from tb.streamdata import stream_bytes, transfer_words
 from tests.simstreams import pauses, simulate, transfers, unpack
 
-PARAMS = [ebpc.EBPCParams(8, 8), ebpc.EBPCParams(16, 16), ebpc.EBPCParams(16, 8),
-          ebpc.EBPCParams(8, 16)]
+PARAMS = STAGE_PARAMS
 KINDS = ["sparse50", "dense", "zeros", "relu", "adversarial", "smooth", "sparse95"]
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from golden.noc_stream import StreamParams, decode, encode
 from hw.noc.weight_decoder import NoCWeightDecoder
+from tb import noc_decoder_tb
 from tests.simstreams import run_streams as run
 
 
@@ -31,7 +32,7 @@ def check(p, streams, got):
         assert not any(d["error"] for d in got[t]) and got[t][-1]["frac"] == frac, t
 
 
-@pytest.mark.parametrize("params", [StreamParams(), StreamParams(8, 3), StreamParams(12, 8)],
+@pytest.mark.parametrize("params", [StreamParams(**s) for s in noc_decoder_tb.PARAM_SETS],
                          ids=str)
 @pytest.mark.parametrize("pause", ["none", "random"])
 def test_decodes_like_golden(params, pause):

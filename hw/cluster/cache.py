@@ -72,8 +72,6 @@ class ClusterIndexCache(wiring.Component):
               GROUP_BITS)
 
     def __init__(self, line_bytes=16, ways=4, sets=16, addr_width=16, policy=0, group_bits=2):
-        if sets > 1 << addr_width:
-            raise ValueError(f"sets ({sets}) must not exceed 2**addr_width")
         self.line_bytes, self.ways, self.sets = line_bytes, ways, sets
         self.addr_width, self.policy, self.group_bits = addr_width, policy, group_bits
         line = 8 * line_bytes
