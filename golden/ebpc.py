@@ -12,8 +12,10 @@ Every stage is a function of its own (``zero_run_codes``, ``nonzero_blocks``, ``
 ``bit_planes``, ``dbx``, ``symbol_codes``, ``pack_codes`` and, decoding, ``znz_flags``,
 ``parse_bpc``, ``decode_symbols``, ``planes_from_symbols``, ``deltas_from_planes``,
 ``words_from_deltas``, ``merge``) working on whole numpy arrays; :func:`encode` and
-:func:`decode` chain them. Decoding a malformed stream raises :class:`ValueError` naming the
-fault and its byte and bit.
+:func:`decode` chain them, a bounded piece of the transfer at a time (:data:`CHUNK_WORDS`,
+:data:`CHUNK_BYTES`, :data:`ZNZ_CHUNK_BYTES`), so that memory is the input, the output and a few
+bytes per word (``make bench-golden`` measures it), whatever the transfer's size. Decoding a
+malformed stream raises :class:`ValueError` naming the fault and its byte and bit.
 """
 
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from .bitstream import CodePacker, bit_location, bit_windows, padded_bits, windo
 
 __all__ = [
     "EBPCParams", "MAX_WORDS", "ZNZ_MAX_RUN", "SymbolClass",
+    "CHUNK_WORDS", "CHUNK_BYTES", "ZNZ_CHUNK_BYTES",
     "zero_run_codes", "nonzero_blocks", "block_deltas", "bit_planes", "dbx", "symbol_codes",
     "block_codes", "encode",
     "znz_flags", "parse_bpc", "decode_symbols", "planes_from_symbols", "deltas_from_planes",
@@ -104,12 +107,13 @@ class SymbolClass(IntEnum):
 # pieces: encode and decode work on bounded pieces of a transfer, so that their memory is the
 # input, the output, one flag per word and temporaries for one piece
 
-#: words per encoder piece (a piece ends where no ZNZ code spans the cut, so it may be shorter)
+#: words per encoder piece, at least ZNZ_MAX_RUN (a piece ends where no ZNZ code spans the
+#: cut, so it may be up to 15 words shorter)
 CHUNK_WORDS = 1 << 16
 #: BPC stream bytes per decoder piece
 CHUNK_BYTES = 1 << 15
 #: ZNZ stream bytes per decoder piece (up to 8 flags a byte, 25 in zero runs)
-ZNZ_CHUNK_BYTES = 1 << 12
+ZNZ_CHUNK_BYTES = 1 << 14
 #: stream bytes a decoder piece reads past its end: more than a block of the widest format
 _MARGIN = 48
 
@@ -434,16 +438,14 @@ def znz_flags(znz, n, p):
     while pos < nbits:
         first, skip = pos >> 3, pos & 7
         size = min(ZNZ_CHUNK_BYTES + 1, len(znz) - first)      # a byte more for a run's field
-        bits = np.unpackbits(np.frombuffer(znz, np.uint8, size, first))[skip:]
-        starts = _znz_code_starts(bits).astype(np.int32)
+        piece = znz[first:first + size]
+        bits = np.unpackbits(np.frombuffer(piece, np.uint8))[skip:]
+        starts = _znz_code_starts(bits)
         starts = starts[:np.searchsorted(starts, min(8 * ZNZ_CHUNK_BYTES, nbits - 8 * first)
                                          - skip)]
         is_one = bits[starts] == 1
-        field = np.concatenate([bits, np.zeros(ZNZ_RUN_BITS, np.uint8)])  # past the end: 0
-        count = sum(field[starts + k] << (ZNZ_RUN_BITS - k) for k in range(1, 1 + ZNZ_RUN_BITS))
-        count += 1
-        count[is_one] = 1
-        upto = np.cumsum(count, dtype=np.int64) + done   # flags decoded once each code is done
+        count = np.where(is_one, 1, windows(piece, starts + (skip + 1), ZNZ_RUN_BITS) + 1)
+        upto = np.cumsum(count) + done                  # flags decoded once each code is done
         last = int(np.searchsorted(upto, n))            # first code reaching n flags
         if last < len(starts):
             at = pos + int(starts[last])
@@ -454,9 +456,9 @@ def znz_flags(znz, n, p):
                 raise ValueError(f"ZNZ zero run at {bit_location(at)} runs {int(upto[last]) - n} "
                                  f"word(s) past N = {n}")
             _check_trailing(znz, end, p, "ZNZ")
-            flags[(upto - count)[:last + 1][is_one[:last + 1]]] = True
+            flags[done:] = np.repeat(is_one[:last + 1], count[:last + 1])
             return flags, end
-        flags[(upto - count)[is_one]] = True
+        flags[done:upto[-1]] = np.repeat(is_one, count)
         done = int(upto[-1])
         pos += int(starts[-1]) + (1 if is_one[-1] else 1 + ZNZ_RUN_BITS)
     raise ValueError(f"ZNZ stream ends after {done} of {n} words, at {bit_location(nbits)}")
@@ -524,7 +526,7 @@ def _bpc_pieces(bpc, nblocks, p):
     while True:
         first = q >> 3
         bit0, stream = 8 * first, bpc[first:first + CHUNK_BYTES + _MARGIN]
-        clen, csym = _code_at_every_bit(stream, CHUNK_BYTES + _MARGIN, p)
+        clen, csym = _code_at_every_bit(stream, len(stream) + _MARGIN, p)
         c1, s1 = clen.tobytes(), csym.tobytes()
         stop, size = min(8 * CHUNK_BYTES, nbits - bit0), nbits - bit0
         base_pos = []
