@@ -24,6 +24,7 @@ import inspect
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -135,10 +136,22 @@ def flow_settings(found, timing_on=True, fpga_on=True):
             "source": cache.digest("\n".join(sources))}
 
 
+_REG = re.compile(r"^\s*reg\s+(?:\[(\d+):(\d+)\]\s+)?\S+(?:\s*\[(\d+):(\d+)\])?\s*(?:=[^;]*)?;",
+                  re.M)
+
+
+def register_bits(verilog_text):
+    """The bits of every ``reg`` (memories: width x depth) declared in Yosys-written Verilog: a
+    cost estimate of a configuration that has not run before (flip-flops and the logic around
+    them are most of the flow's work)."""
+    return sum((abs(int(hi) - int(lo)) + 1 if hi else 1) * (abs(int(h2) - int(l2)) + 1 if h2 else 1)
+               for hi, lo, h2, l2 in _REG.findall(verilog_text))
+
+
 def prepare(job, settings):
     """Emit ``job``'s Verilog (holding a tool slot) and return ``(verilog path, cache key,
-    Verilog size in bytes)``; the key covers the Verilog, ``settings`` (:func:`flow_settings`)
-    and the scripts the flow will run."""
+    cost estimate)``; the key covers the Verilog, ``settings`` (:func:`flow_settings`) and the
+    scripts the flow will run; the estimate is :func:`register_bits`."""
     with tools.slot():
         verilog = cores.emit(job.core, job.params, job.workdir)
     text = verilog.read_text()
@@ -151,7 +164,7 @@ def prepare(job, settings):
         scripts["sta"] = timing.sta_script(osu.name, "osu_netlist.v", job.core.module)
     k = cache.key(verilog=text, module=job.core.module, params=job.params, settings=settings,
                   scripts=scripts)
-    return verilog, k, len(text)
+    return verilog, k, register_bits(text)
 
 
 def synthesize(job, verilog, k):

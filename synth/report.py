@@ -11,6 +11,8 @@ from pathlib import Path
 from dnnpress import outputs
 from hw.ebpc import paper
 
+from . import liberty
+
 __all__ = ["PAPER", "PAPER_ROWS", "num", "write_json", "render_markdown",
            "console_table"]
 
@@ -170,7 +172,23 @@ def render_markdown(results, level=2):
     for core, configs in groups.items():
         if len(configs) > 1:
             lines += _configs_md(core, configs, level)
-    return "\n".join(lines)
+    return "\n".join(lines + _cells_md(results.get("ge_libraries", {}), level))
+
+
+def _cells_md(libraries, level):
+    """The GE of each cell of the area libraries (``synth.json``'s ``ge_libraries``)."""
+    if not libraries:
+        return []
+    names = list(libraries)
+    cells = list(dict.fromkeys(c for table in libraries.values() for c in table))
+    function = {**{c: "`" + f.replace("|", "\\|") + "`" for c, (_, f) in liberty.CELLS.items()},
+                "DFF": "positive-edge D flip-flop, no reset"}
+    rows = [[c, function.get(c, ""), *(num(libraries[n].get(c), 2) for n in names)]
+            for c in cells]
+    return [f"{'#' * (level + 1)} Cell areas (GE)", "",
+            "Each cell's footprint divided by the library's NAND2 footprint (`synth/liberty.py`; "
+            "X1 / `_1` drive strengths).", "",
+            *_table(["cell", "function", *names], rows, (0, 1)), ""]
 
 
 def console_table(results):
