@@ -1,8 +1,10 @@
 """Yosys synthesis flow of the dnnpress cores: area in GE, logic depth, 180 nm timing, iCE40.
 
-``synth.main(argv)`` is the command line (:mod:`synth.cli`); :func:`render_markdown` renders the
-report tables (the README can embed them); ``python -m synth.tools`` installs the tools. The
-submodules are imported on first use, so ``python -m synth.tools`` imports no HDL.
+``synth.main(argv)`` is the command line (:mod:`synth.cli`: configurations side by side, results
+cached in ``build/synth/cache/``); :func:`render_markdown` renders the report tables
+(``python -m synth.readme`` puts them into ``docs/synthesis.md``); ``python -m synth.tools``
+installs the tools. The submodules are imported on first use, so ``python -m synth.tools``
+imports no HDL.
 """
 
 __all__ = ["main", "render_markdown"]

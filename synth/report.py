@@ -160,7 +160,8 @@ def _configs_md(core, configs, level):
 
 def render_markdown(results, level=2):
     """The Markdown report of ``results`` (``synth.json``): a level-``level`` title, then one
-    section per core one level below; the README can embed it."""
+    section per configuration one level below, the configurations side by side, and the cell
+    areas; :mod:`synth.readme` puts it into ``docs/synthesis.md``."""
     lines = [f"{'#' * level} Synthesis results", "",
              "GE = area / NAND2 area: NanGate45 footprint ratios (headline) and sky130_fd_sc_hd "
              "(band); synchronous reset as logic in front of plain D flip-flops (about 1 GE per "
