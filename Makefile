@@ -56,7 +56,7 @@ eval: eval-setup          ## every evaluation on real networks (EBPC maps, NoC w
 noc-sweep: eval-setup     ## NoC weight compression: accuracy vs latency / energy on LeNet-5
 	$(BIN)/dnnpress noc sweep --model lenet5
 
-bench-golden: setup       ## golden-model speed in words/s
+bench-golden: setup       ## golden models: EBPC words/s and bytes/word, HC-P decode weights/s
 	$(BIN)/python -m golden.bench
 
 bench: setup              ## RTL throughput tables -> build/reports/*.json (CORES="a b" to choose)
