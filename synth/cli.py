@@ -50,7 +50,7 @@ _FAILURES = (flow.FlowError, RuntimeError, OSError, subprocess.SubprocessError)
 _JOB_FAILURES = (*_FAILURES, ValueError)
 #: the report files written into ``--out``
 REPORT_FILES = ("synth.json", "synth.md")
-#: runtimes of the last runs, per configuration: the slowest configurations start first
+#: tool seconds of the last runs, per configuration: the slowest configurations start first
 _RUNTIMES = "runtimes.json"
 
 
@@ -168,10 +168,13 @@ def prepare(job, settings):
 
 
 def synthesize(job, verilog, k):
-    """:func:`run_core` on ``job``; the result is stored under key ``k`` when every part of it
-    succeeded (a failed timing or FPGA part is tried again next time)."""
+    """:func:`run_core` on ``job`` (in a worker process, one configuration at a time), with
+    ``tool_s``, the seconds its tool processes ran; the result is stored under key ``k`` when
+    every part of it succeeded (a failed timing or FPGA part is tried again next time)."""
+    tools.busy(reset=True)
     r = run_core(job.core, job.params, job.found, job.workdir, job.timing_on, job.fpga_on,
                  verilog)
+    r["tool_s"] = round(tools.busy(), 1)
     if not failures(r):
         cache.store(job.cache_dir, k, r)
     return r
@@ -324,7 +327,7 @@ def _synthesize_all(jobs, settings, reuse):
                 raise _Failed(j.label, exc) from None
             print(_progress(j.label, done[j.label], width), flush=True)
     if todo:
-        history.update({j.label: done[j.label]["runtime_s"] for j, *_ in todo})
+        history.update({j.label: done[j.label]["tool_s"] for j, *_ in todo})
         text = json.dumps(history, indent=1) + "\n"
         outputs.write_file(jobs[0].cache_dir / _RUNTIMES, lambda f: f.write(text.encode()))
     return done

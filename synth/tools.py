@@ -13,13 +13,15 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dnnpress.paths import BUILD
 
 __all__ = ["TECH", "OSU_LIB", "Tools", "find", "yosys", "osu_liberty", "limit_processes", "slot",
-           "run", "ensure_tools", "main"]
+           "busy", "run", "ensure_tools", "main"]
 
 #: where the OSU library is unpacked
 TECH = BUILD / "synth" / "tech"
@@ -62,10 +64,30 @@ def slot():
     return _SLOTS if _SLOTS is not None else contextlib.nullcontext()
 
 
+#: seconds the tool processes of this process ran, holding their slots (see :func:`busy`)
+_BUSY = {"s": 0.0}
+_BUSY_LOCK = threading.Lock()
+
+
+def busy(reset=False):
+    """Seconds the tool processes started by :func:`run` in this process have run so far (their
+    slots held: about their CPU time); ``reset``: start again from 0."""
+    with _BUSY_LOCK:
+        seconds = _BUSY["s"]
+        if reset:
+            _BUSY["s"] = 0.0
+    return seconds
+
+
 def run(argv, **kwargs):
     """``subprocess.run(argv, **kwargs)`` holding a :func:`slot`."""
     with slot():
-        return subprocess.run(argv, **kwargs)
+        start = time.monotonic()
+        try:
+            return subprocess.run(argv, **kwargs)
+        finally:
+            with _BUSY_LOCK:
+                _BUSY["s"] += time.monotonic() - start
 
 
 def yosys():
