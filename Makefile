@@ -7,10 +7,10 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: all setup tools emit synth readme eval eval-setup noc-sweep test regress bench bench-golden lint clean
 
-all: setup                ## install everything, then the main job on built-in defaults
+all: setup                ## install everything, then the main job: emit, bench EBPC, synth (no iCE40)
 	$(BIN)/dnnpress build
 	$(BIN)/python -m tb.bench ebpc-encoder ebpc-decoder
-	$(BIN)/dnnpress synth
+	$(BIN)/dnnpress synth --no-fpga
 
 setup: tools $(STAMP)
 
@@ -21,7 +21,7 @@ tools:                    ## Icarus Verilog and Yosys from apt-get where missing
 synth: setup              ## area (GE), timing, iCE40 -> build/reports/synth.{json,md} (+ words/cycle of make bench)
 	$(BIN)/dnnpress synth
 
-readme: synth             ## the README's synthesis tables, from build/reports/synth.json
+readme: synth             ## docs/synthesis.md: its generated tables, from build/reports/synth.json
 	$(BIN)/python -m synth.readme
 
 $(STAMP): pyproject.toml

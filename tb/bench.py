@@ -3,13 +3,17 @@
 Each testbench module that declares a ``BENCH`` (:class:`tb.suite.Bench`) has its bench test
 (``throughput``) run on each of the bench's parameter sets: it sends each data kind (EBPC: two
 2048-word transfers; NoC decoder: 3,000 weights per code class; ...) with every valid / ready
-high and measures words/cycle from the first input word to the final output word. Writes
-``build/reports/<core>.json`` and prints one table per core.
+high and measures words/cycle from the first input word to the final output word. The
+simulations of all parameter sets run side by side, one per CPU core, each printing a line as
+it finishes. Writes ``build/reports/<core>.json`` and prints one table per core.
 """
 
 import json
+import os
 import sys
 import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dnnpress import cores
@@ -70,11 +74,26 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     REPORTS.mkdir(parents=True, exist_ok=True)
-    for core in names or known:
+    selected = names or list(known)
+    start = time.monotonic()
+
+    def job(core, params):
+        module, bench = known[core]
+        rows = measure(module, bench, params)
+        label = ",".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+        print(f"bench: {core} {label}  {time.monotonic() - start:.0f} s", flush=True)
+        return rows
+
+    # the simulations run in subprocesses: threads are enough to keep every core busy
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        futures = {core: [pool.submit(job, core, params) for params in known[core][1].param_sets]
+                   for core in selected}
+        measured = {core: [f.result() for f in fs] for core, fs in futures.items()}
+    for core in selected:
         module, bench = known[core]
         defaults = suite.core_of(module).defaults()
-        results = [{"params": {**defaults, **params}, "rows": measure(module, bench, params)}
-                   for params in bench.param_sets]
+        results = [{"params": {**defaults, **params}, "rows": rows}
+                   for params, rows in zip(bench.param_sets, measured[core])]
         print(table(core, results, bench), "\n")
         path = bench_report(core)
         path.write_text(json.dumps({"core": core, "goals": bench.goals,
