@@ -18,7 +18,7 @@ from tb import ebpc_cases
 from tb.harness import Harness, check_transfers, throughput_bench
 from tb.preamble import Context
 from tb.streamdata import PAUSE_KINDS, port_words
-from tb.suite import Run
+from tb.suite import Run, other_sets
 
 CORE = "ebpc-decoder"
 #: ``make test``: every test below on each
@@ -26,7 +26,9 @@ PARAM_SETS = ({}, {"word_bits": 16, "block_size": 16}, {"word_bits": 16}, {"bloc
               {"serial": 1}, {"serial": 1, "word_bits": 16, "block_size": 16})
 RUNS = {"edge_cases": ebpc_cases.WITH_VECTORS}
 REGRESS = {"malformed_fuzz": Run(({}, {"word_bits": 16, "block_size": 16}, {"serial": 1}),
-                                 env={"DNNPRESS_FUZZ_CASES": "1000"}, label="fuzz1000")}
+                                 env={"DNNPRESS_FUZZ_CASES": "1000"}, label="fuzz1000"),
+           # every other configuration the decoder offers, under crossed backpressure
+           "random_backpressure": Run(other_sets(CORE, PARAM_SETS), label="offered")}
 BENCH = ebpc_cases.bench(CORE, ({}, {"word_bits": 16, "block_size": 16}, {"serial": 1}))
 
 CTX = Context.of(CORE)

@@ -16,6 +16,7 @@ from tb import ebpc_cases
 from tb.harness import Harness, throughput_bench
 from tb.preamble import Context
 from tb.streamdata import PAUSE_KINDS, stream_bytes, transfer_words
+from tb.suite import Run, other_sets
 
 CORE = "ebpc-encoder"
 #: ``make test``: every test below on each
@@ -23,6 +24,8 @@ PARAM_SETS = ({}, {"word_bits": 16, "block_size": 16}, {"bpc_words": 2},
               {"word_bits": 16, "block_size": 8, "bpc_words": 2}, {"block_size": 16},
               {"serial": 1}, {"serial": 1, "word_bits": 16, "block_size": 16})
 RUNS = {"edge_cases": ebpc_cases.WITH_VECTORS}
+#: ``make regress``: every other configuration the encoder offers, under crossed backpressure
+REGRESS = {"random_backpressure": Run(other_sets(CORE, PARAM_SETS), label="offered")}
 BENCH = ebpc_cases.bench(CORE, ({}, {"bpc_words": 2}, {"word_bits": 16, "block_size": 16},
                                  {"serial": 1}))
 

@@ -21,12 +21,14 @@ set) and proves that no ``@cocotb.test`` is left out; ``tb.bench`` reads the ben
 
 import ast
 import importlib
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dnnpress import cores
 
-__all__ = ["Bench", "Run", "TB", "modules", "cocotb_tests", "decorated_tests", "core_of"]
+__all__ = ["Bench", "Run", "TB", "modules", "cocotb_tests", "decorated_tests", "core_of",
+           "other_sets"]
 
 #: the folder of the testbench modules
 TB = Path(__file__).resolve().parent
@@ -102,6 +104,21 @@ def modules():
 def core_of(module):
     """The :class:`dnnpress.cores.Core` a testbench module simulates."""
     return module.CORE if isinstance(module.CORE, cores.Core) else cores.core(module.CORE)
+
+
+def other_sets(core, param_sets):
+    """Every parameter set ``core`` (a registered name) offers, the product of its parameters'
+    choices, that ``param_sets`` (overrides of its defaults) does not hold, as overrides of its
+    defaults: for a ``REGRESS`` run that reaches every configuration a user can ask for."""
+    c = cores.core(core)
+    defaults = c.defaults()
+    held = [{**defaults, **s} for s in param_sets]
+    out = []
+    for combo in itertools.product(*(p.choices for p in c.params)):
+        values = dict(zip((p.name for p in c.params), combo))
+        if values not in held:
+            out.append({k: v for k, v in values.items() if v != defaults[k]})
+    return tuple(out)
 
 
 def cocotb_tests(module):
