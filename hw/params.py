@@ -15,7 +15,7 @@ import functools
 import inspect
 from dataclasses import dataclass, replace
 
-__all__ = ["Param", "parametrised", "validate", "parse"]
+__all__ = ["Param", "parametrised", "validate", "parse", "label"]
 
 
 def _run(values):
@@ -99,6 +99,12 @@ def parse(params, settings, owner="the core"):
         seen.add(name)
         values[name] = by_name[name].parse(text)
     return values
+
+
+def label(values, empty="defaults"):
+    """``NAME=VALUE,...`` of a parameter mapping (as ``--set`` takes them), or ``empty`` for
+    none: how testbench items, benchmarks and synthesis configurations name a parameter set."""
+    return ",".join(f"{k}={v}" for k, v in values.items()) or empty
 
 
 def _parameters_section(params):

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from dnnpress import cores, outputs
 from dnnpress.paths import BUILD, REPORTS, bench_report
+from hw.params import label as params_label
 
 from . import cache, flow, fpga, liberty, report, timing, tools
 
@@ -208,7 +209,7 @@ def _jobs(selected, settings, params):
     for c in selected:
         jobs.append((c.name, c, params[c.name], WORK / c.module))
         for variant in () if settings[c.name] else c.variants:
-            label = ",".join(f"{k}={v}" for k, v in variant.items())
+            label = params_label(variant)
             tag = "_".join(f"{k}{v}" for k, v in variant.items())
             jobs.append((f"{c.name} {label}", c, {**params[c.name], **variant},
                          WORK / f"{c.module}_{tag}"))

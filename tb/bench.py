@@ -18,6 +18,7 @@ from pathlib import Path
 
 from dnnpress import cores
 from dnnpress.paths import REPORTS, bench_report
+from hw.params import label
 from tb import suite
 from tb.runner import run
 
@@ -48,7 +49,7 @@ def table(core, results, bench):
     rows = []
     for r in results:
         first = r is results[0]
-        name = ",".join(f"{k}={v}" for k, v in r["params"].items())
+        name = label(r["params"])
         for row in r["rows"]:
             rows.append((name, row["kind"], f"{row['words_per_cycle']:.3f}",
                          str(bench.goals.get(row["kind"], "")) if first else "",
@@ -77,11 +78,11 @@ def main(argv=None):
     selected = names or list(known)
     start = time.monotonic()
 
-    def job(core, params):
+    def job(core, values):
         module, bench = known[core]
-        rows = measure(module, bench, params)
-        label = ",".join(f"{k}={v}" for k, v in params.items()) or "defaults"
-        print(f"bench: {core} {label}  {time.monotonic() - start:.0f} s", flush=True)
+        rows = measure(module, bench, values)
+        print(f"bench: {core} {label(values)}  {time.monotonic() - start:.0f} s",
+              flush=True)
         return rows
 
     # the simulations run in subprocesses: threads are enough to keep every core busy

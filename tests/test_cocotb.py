@@ -9,14 +9,11 @@ import importlib.util
 import pytest
 
 from dnnpress.paths import shared
+from hw.params import label
 from tb import suite
 from tb.runner import run
 
 MODULES = suite.modules()
-
-
-def _label(params):
-    return ",".join(f"{k}={v}" for k, v in params.items()) or "defaults"
 
 
 def _items(regress):
@@ -34,7 +31,7 @@ def _items(regress):
             for params in sets:
                 tail = f"-{how.label}" if how.label else ""
                 out.append(pytest.param(m.__name__, test, params, how,
-                                        id=f"{core}-{test}-{_label(params)}{tail}"))
+                                        id=f"{core}-{test}-{label(params)}{tail}"))
     return out
 
 
