@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hw import params
-from hw.params import Param
 
-__all__ = ["Param", "Core", "CORES", "core", "resolve", "build", "emit"]
+__all__ = ["Core", "CORES", "core", "resolve", "build", "emit"]
 
 
 @dataclass(frozen=True)
