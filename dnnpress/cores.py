@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hw import params
 
-__all__ = ["Core", "CORES", "core", "resolve", "build", "emit"]
+__all__ = ["Core", "CORES", "core", "resolve", "build", "module", "emit"]
 
 
 @dataclass(frozen=True)
@@ -80,18 +80,35 @@ def resolve(c, settings):
     return params.parse(c.params, settings, owner=c.name)
 
 
-def build(c, values):
-    """Elaborate-ready Amaranth component of core ``c`` at parameters ``values``."""
-    return c.component(**values)
+def build(c, values, axis=False):
+    """Elaborate-ready Amaranth component of core ``c`` at parameters ``values``; with ``axis``,
+    its AXI4-Stream top (:class:`hw.axis.AXIStreamTop`)."""
+    component = c.component(**values)
+    if axis:
+        from hw.axis import AXIStreamTop
+
+        return AXIStreamTop(component)
+    return component
 
 
-def emit(c, values, outdir):
-    """Write ``outdir/<module>.v`` for core ``c`` at parameters ``values``; return its path."""
+def module(c, axis=False):
+    """The Verilog module name of core ``c`` (``<module>_axis`` for its AXI4-Stream top)."""
+    return f"{c.module}_axis" if axis else c.module
+
+
+def emit(c, values, outdir, axis=False):
+    """Write ``outdir/<module>.v`` (``<module>_axis.v`` with ``axis``) for core ``c`` at
+    parameters ``values``, headed by the comment of :func:`dnnpress.portdoc.header`; return its
+    path."""
     from amaranth.back import verilog
 
+    from .portdoc import header
+
+    name = module(c, axis)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    text = verilog.convert(build(c, values), name=c.module, emit_src=False)
-    path = outdir / f"{c.module}.v"
-    path.write_text(text)
+    top = build(c, values, axis)
+    text = verilog.convert(top, name=name, emit_src=False)
+    path = outdir / f"{name}.v"
+    path.write_text(header(c, values, top.core if axis else top, axis) + text)
     return path
