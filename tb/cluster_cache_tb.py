@@ -10,14 +10,17 @@ from cocotb.triggers import RisingEdge
 
 from golden import cluster, cluster_blocks, cluster_trace
 from golden.cluster_cache import HIT, POLICIES, CacheModel
+from tb import axis
 from tb.harness import Harness
 from tb.preamble import Context
 from tb.streamdata import PAUSE_KINDS, port_words
+from tb.suite import Run
 
 CORE = "cluster-cache"
 #: ``make test``: every test below on each
 PARAM_SETS = ({"sets": 4, "policy": 0}, {"sets": 4, "policy": 1}, {"sets": 4, "policy": 2},
               {"sets": 2, "ways": 1, "line_bytes": 8}, {"sets": 1, "ways": 8, "policy": 1})
+RUNS = {"axis_top": Run(({}, {"sets": 4, "ways": 2, "line_bytes": 8, "policy": 1}), axis=True)}
 
 CTX = Context.of(CORE)
 COMPONENT, seed_of = CTX.component, CTX.seed_of
@@ -102,6 +105,33 @@ async def run_trace(dut, pause, seed, latency, inputs=4, flush_at=()):
     dut._log.info("%s: %d accesses, %d hits, %d misses, %d bypasses", POLICY, len(trace),
                   c.hits, c.misses, c.bypasses)
     return c
+
+
+def axis_case(rng):
+    """The golden trace of two inputs: the requests in, and the memory's lines in the order
+    golden fetches them (the cache takes a memory response only while it waits for one); the
+    responses and the memory requests out."""
+    layers, lay = network(rng, (150, 600))
+    image = lines_of(lay.memory)
+    trace = cluster_trace.accesses(lay, len(layers), rng.integers(1, 5, 2))
+    model = CacheModel(C.sets, C.ways, C.line_bytes, POLICY)
+    reqs, resps, fetched = [], [], []
+    for i, (line, group, _) in enumerate(trace):
+        hit = model.access(line, group) == HIT
+        last = int(i == len(trace) - 1)
+        reqs.append({"addr": line, "group": group, "last": last})
+        resps.append({"data": image[line], "hit": int(hit), "last": last})
+        fetched += [] if hit else [line]
+    return axis.Case([axis.Step(
+        {"i_req": reqs, "i_mem_resp": [{"data": image[a]} for a in fetched]},
+        {"o_resp": resps, "o_mem_req": [{"addr": a} for a in fetched]}, {"flush": 0})])
+
+
+@cocotb.test()
+async def axis_top(dut):
+    """The AXI4-Stream top (:mod:`tb.axis`): random pauses on every port, a reset in the middle
+    of a transfer, then every beat exact."""
+    await axis.check(dut, CTX, axis_case)
 
 
 @cocotb.test()

@@ -10,14 +10,17 @@ import numpy as np
 from cocotb.triggers import RisingEdge
 
 from golden import cluster, cluster_blocks, cluster_trace
+from tb import axis
 from tb.harness import Harness, throughput_bench
 from tb.preamble import Context
 from tb.streamdata import PAUSE_KINDS, port_words
-from tb.suite import Bench
+from tb.suite import Bench, Run
 
 CORE = "cluster-entry-decoder"
 #: ``make test``: every test below on each
 PARAM_SETS = ({}, {"line_bytes": 4})
+RUNS = {"axis_top": Run(({}, {"line_bytes": 4, "position_bits": 12, "group_bits": 3}),
+                        axis=True)}
 BENCH = Bench(({}, {"line_bytes": 4}), {"dense": 1.0}, "goal: one weight per cycle")
 
 CTX = Context.of(CORE)
@@ -29,12 +32,15 @@ def lines(block):
     return port_words(block, 8 * LB)
 
 
+def config(layer):
+    """The payloads that load the layer's centroid values and groups into the table."""
+    return [{"cidx": i, "value": int(v) & 0xFFFF, "group": int(layer.group_of[i])}
+            for i, v in enumerate(cluster_trace.centroid_table(layer))]
+
+
 async def load_table(tb, layer):
     """The layer's centroid values and groups into the decoder's table."""
-    values = cluster_trace.centroid_table(layer)
-    tb.sources["i_config"].send([{"cidx": i, "value": int(v) & 0xFFFF,
-                                  "group": int(layer.group_of[i])}
-                                 for i, v in enumerate(values)])
+    tb.sources["i_config"].send(config(layer))
     await tb.wait_for(lambda: tb.sources["i_config"].idle, 1000, "the centroid table")
     for _ in range(2):
         await RisingEdge(tb.dut.clk)
@@ -64,6 +70,29 @@ async def decode_layer(tb, layer, active, block_groups):
 def layers(rng):
     return [cluster.cluster_layer(rng.normal(0, 1, n) * (rng.random(n) > s))
             for n, s in ((150, 0), (2400, 0.3), (700, 0.9))]
+
+
+def axis_case(rng):
+    """Per layer: its table in (``active`` set), then every block in; golden's beats out."""
+    steps = []
+    for layer in layers(rng)[:2]:
+        active = int(rng.integers(1, layer.groups + 1))
+        steps.append(axis.Step({"i_config": config(layer)}, levels={"active": active}))
+        for g in range(layer.groups):
+            block = cluster_blocks.encode_block(layer.cidx, layer.group_of, g, LB)
+            pos, val = cluster_trace.decoded_stream(block, layer, active)
+            beats = [{"position": int(p), "value": int(v) & 0xFFFF, "weight": 1, "last": 0}
+                     for p, v in zip(pos, val)]
+            steps.append(axis.Step({"i_lines": lines(block)},
+                                   {"o_weights": [*beats, {"weight": 0, "last": 1}]}))
+    return axis.Case(steps)
+
+
+@cocotb.test()
+async def axis_top(dut):
+    """The AXI4-Stream top (:mod:`tb.axis`): random pauses on every port, a reset in the middle
+    of a transfer, then every beat exact."""
+    await axis.check(dut, CTX, axis_case)
 
 
 @cocotb.test()

@@ -7,6 +7,7 @@ import cocotb
 import numpy as np
 
 from golden import dict_codec as dc
+from tb import axis
 from tb.harness import Harness, StreamDecoderTests, throughput_bench
 from tb.preamble import Context
 from tb.streamdata import PAUSE_KINDS, mutate
@@ -18,6 +19,7 @@ PARAM_SETS = ({}, {"G": 1, "B_max": 2, "R": 0}, {"G": 8, "B_max": 8, "R": 8},
               {"G": 2, "B_max": 6, "R": 2})
 REGRESS = {"malformed_fuzz": Run(({}, {"G": 8, "B_max": 8, "R": 8}),
                                  env={"DNNPRESS_FUZZ_CASES": "1000"}, label="fuzz1000")}
+RUNS = {"axis_top": Run(({}, {"G": 8, "B_max": 8, "R": 8}), axis=True)}
 BENCH = Bench(({}, {"G": 8, "B_max": 8, "R": 8}, {"G": 1, "B_max": 4, "R": 4}),
               {"hits": 1.0, "runs": 1.0}, "goal: one symbol (G weights) per cycle on hits and runs")
 
@@ -60,6 +62,18 @@ def golden_beats(stream):
 
 #: an error beat carries count 0
 DECODER = StreamDecoderTests(CTX, golden_beats, {"count": 0})
+
+
+def axis_case(rng):
+    """Random tensors in, their symbols out."""
+    return DECODER.axis_case(streams(rng, 5, 300))
+
+
+@cocotb.test()
+async def axis_top(dut):
+    """The AXI4-Stream top (:mod:`tb.axis`): random pauses on every port, a reset in the middle
+    of a transfer, then every beat exact."""
+    await axis.check(dut, CTX, axis_case)
 
 
 @cocotb.test()

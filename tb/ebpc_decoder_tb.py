@@ -14,7 +14,7 @@ import numpy as np
 from cocotb.triggers import ClockCycles
 
 from golden import datagen, ebpc
-from tb import ebpc_cases
+from tb import axis, ebpc_cases
 from tb.harness import Harness, check_transfers, throughput_bench
 from tb.preamble import Context
 from tb.streamdata import PAUSE_KINDS, port_words
@@ -24,7 +24,8 @@ CORE = "ebpc-decoder"
 #: ``make test``: every test below on each
 PARAM_SETS = ({}, {"word_bits": 16, "block_size": 16}, {"word_bits": 16}, {"block_size": 16},
               {"serial": 1}, {"serial": 1, "word_bits": 16, "block_size": 16})
-RUNS = {"edge_cases": ebpc_cases.WITH_VECTORS}
+RUNS = {"edge_cases": ebpc_cases.WITH_VECTORS,
+        "axis_top": Run(({}, {"word_bits": 16, "block_size": 16}), axis=True)}
 REGRESS = {"malformed_fuzz": Run(({}, {"word_bits": 16, "block_size": 16}, {"serial": 1}),
                                  env={"DNNPRESS_FUZZ_CASES": "1000"}, label="fuzz1000"),
            # every other configuration the decoder offers, under crossed backpressure
@@ -77,6 +78,29 @@ async def decode(tb, transfers, limit=None):
                     what=lambda t, s: f"transfer {t} (N={s[2]}, znz={s[0].hex()[:40]}, "
                                       f"bpc={s[1].hex()[:40]})")
     return got[base:]
+
+
+def axis_case(rng):
+    """Random transfers of every data kind: count, ZNZ and BPC streams in (BPC where the flags
+    need one), golden's words out."""
+    xs = ebpc_cases.random_set(P, rng, 6, 150)
+    inputs = {"i_count": [], "i_znz": [], "i_bpc": []}
+    words = []
+    for (znz, bpc, n), x in zip(compressed(xs), xs):
+        inputs["i_count"].append(n - 1)
+        inputs["i_znz"] += port_words(znz, P.word_bits)
+        if ebpc_cases.znz_needs_bpc(znz, n, P):
+            inputs["i_bpc"] += port_words(bpc, P.word_bits)
+        words += [{"data": int(v) & MASK, "last": int(i == n - 1), "error": 0}
+                  for i, v in enumerate(x)]
+    return axis.Case([axis.Step(inputs, {"o_words": words})])
+
+
+@cocotb.test()
+async def axis_top(dut):
+    """The AXI4-Stream top (:mod:`tb.axis`): random pauses on every port, a reset in the middle
+    of a transfer, then every beat exact."""
+    await axis.check(dut, CTX, axis_case)
 
 
 @cocotb.test()

@@ -12,10 +12,10 @@ import numpy as np
 from cocotb.triggers import ClockCycles
 
 from golden import datagen, ebpc
-from tb import ebpc_cases
+from tb import axis, ebpc_cases
 from tb.harness import Harness, throughput_bench
 from tb.preamble import Context
-from tb.streamdata import PAUSE_KINDS, stream_bytes, transfer_words
+from tb.streamdata import PAUSE_KINDS, port_words, stream_bytes, transfer_words
 from tb.suite import Run, other_sets
 
 CORE = "ebpc-encoder"
@@ -23,7 +23,8 @@ CORE = "ebpc-encoder"
 PARAM_SETS = ({}, {"word_bits": 16, "block_size": 16}, {"bpc_words": 2},
               {"word_bits": 16, "block_size": 8, "bpc_words": 2}, {"block_size": 16},
               {"serial": 1}, {"serial": 1, "word_bits": 16, "block_size": 16})
-RUNS = {"edge_cases": ebpc_cases.WITH_VECTORS}
+RUNS = {"edge_cases": ebpc_cases.WITH_VECTORS,
+        "axis_top": Run(({}, {"word_bits": 16, "block_size": 16, "bpc_words": 2}), axis=True)}
 #: ``make regress``: every other configuration the encoder offers, under crossed backpressure
 REGRESS = {"random_backpressure": Run(other_sets(CORE, PARAM_SETS), label="offered")}
 BENCH = ebpc_cases.bench(CORE, ({}, {"bpc_words": 2}, {"word_bits": 16, "block_size": 16},
@@ -149,6 +150,24 @@ async def reset_mid_transfer(dut, cut):
     await tb.reset(3)
     xs = ebpc_cases.random_set(P, rng, 6, 200)
     assert_streams(xs, await encode(tb, xs), f"seed {seed}")
+
+
+def axis_case(rng):
+    """Random transfers of every data kind in, golden's ZNZ and BPC streams out."""
+    xs = ebpc_cases.random_set(P, rng, 6, 150)
+    znz, bpc = golden_streams(xs)
+    words = [d for x in xs for d in transfer_words(x, P.word_bits)]
+    return axis.Case([axis.Step(
+        {"i_words": words},
+        {"o_znz": [d for z in znz for d in port_words(z, P.word_bits)],
+         "o_bpc": [d for b in bpc for d in port_words(b, P.word_bits, BPC_WORDS)]})])
+
+
+@cocotb.test()
+async def axis_top(dut):
+    """The AXI4-Stream top (:mod:`tb.axis`): random pauses on every port, a reset in the middle
+    of a transfer, then every beat exact."""
+    await axis.check(dut, CTX, axis_case)
 
 
 @cocotb.test(skip="DNNPRESS_BENCH" not in os.environ)

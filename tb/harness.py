@@ -167,6 +167,18 @@ class StreamDecoderTests:
         """Send the streams; check every output transfer against golden; return them."""
         return await tb.checked_transfers(streams, self.golden, self.error_beat)
 
+    def axis_case(self, streams):
+        """The :class:`tb.axis.Case` of good ``streams``: their words in, golden's beats out."""
+        from .axis import Case, Step
+
+        beats = []
+        for s in streams:
+            want = [dict(b, last=0, error=0) for b in self.golden(s)]
+            want[-1]["last"] = 1
+            beats += want
+        return Case([Step({"i_words": [w for s in streams for w in stream_words(s)]},
+                          {"o_weights": beats})])
+
     async def random_backpressure(self, dut, i_words, o_weights, streams):
         """The streams ``streams(rng)`` (seeded by the pauses) with the pause kinds
         ``i_words`` on the input and ``o_weights`` on the output."""

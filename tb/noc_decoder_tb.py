@@ -9,6 +9,7 @@ import numpy as np
 
 from golden.noc_compress import reorder
 from golden.noc_stream import StreamParams, decode, encode
+from tb import axis
 from tb.harness import Harness, StreamDecoderTests, throughput_bench
 from tb.preamble import Context
 from tb.streamdata import PAUSE_KINDS, mutate
@@ -19,7 +20,8 @@ CORE = "noc-weight-decoder"
 PARAM_SETS = ({}, {"weight_bits": 8, "len_bits": 3}, {"weight_bits": 12, "len_bits": 8})
 RUNS = {"lenet5_layers": Run(({}, {"weight_bits": 8, "len_bits": 4}),
                              shared={"DNNPRESS_LENET": "data/lenet5/LeNet-5.h5"},
-                             imports=("h5py",))}
+                             imports=("h5py",)),
+        "axis_top": Run(({}, {"weight_bits": 8, "len_bits": 3}), axis=True)}
 BENCH = Bench(({}, {"weight_bits": 8, "len_bits": 4}, {"weight_bits": 8, "len_bits": 3}),
               {"raw": 0.97, "runs": 0.97, "mixed": 0.97},
               "goal: one weight per cycle whatever the code class")
@@ -49,6 +51,18 @@ def golden_beats(stream):
 
 
 DECODER = StreamDecoderTests(CTX, golden_beats)
+
+
+def axis_case(rng):
+    """Random kernels in, their weights out."""
+    return DECODER.axis_case(kernels(rng, 6, 150))
+
+
+@cocotb.test()
+async def axis_top(dut):
+    """The AXI4-Stream top (:mod:`tb.axis`): random pauses on every port, a reset in the middle
+    of a transfer, then every beat exact."""
+    await axis.check(dut, CTX, axis_case)
 
 
 @cocotb.test()

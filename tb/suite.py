@@ -58,6 +58,8 @@ class Run:
         Appended to the pytest id (to tell a regression run from the ``make test`` one).
     elsewhere : str
         With empty ``param_sets``: what runs the test instead.
+    axis : bool
+        The test runs on the core's AXI4-Stream top (``<module>_axis``, :mod:`tb.axis`).
     """
 
     param_sets: tuple | None = None
@@ -67,6 +69,7 @@ class Run:
     imports: tuple = ()
     label: str = ""
     elsewhere: str = ""
+    axis: bool = False
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def _simulate(module, test, params, how):
                 pytest.skip(str(exc))
             unchecked = exc
     run(suite.core_of(importlib.import_module(module)), module, params, select=rf"\.{test}\b",
-        extra_env=env)
+        extra_env=env, axis=how.axis)
     if unchecked:
         pytest.skip(f"{test} passed without the shared data; not checked: {unchecked}")
 
