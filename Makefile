@@ -62,8 +62,9 @@ bench-golden: setup       ## golden models: EBPC words/s and bytes/word, HC-P de
 bench: setup              ## RTL throughput tables -> build/reports/*.json (CORES="a b" to choose)
 	$(BIN)/python -m tb.bench $(CORES)
 
-lint: setup
+lint: setup              ## ruff; Verilator -Wall (with the waiver), iverilog -Wall, yosys check of every core
 	$(BIN)/ruff check .
+	$(BIN)/python -m dnnpress.lint
 
 clean:
 	rm -rf build .pytest_cache

@@ -75,23 +75,28 @@ def cmd_emit(args):
 
 
 def cmd_build(args):
-    """The main job: every core at its defaults into ``OUT/verilog``, and a summary."""
+    """The main job: every core and its AXI4-Stream top at its defaults into ``OUT/verilog``,
+    and a summary."""
     out = outputs.check_folder(outputs.check_folder(args.output) / "verilog")
-    outputs.write_folder(out, lambda tmp: [cores.emit(c, c.defaults(), tmp)
-                                           for c in cores.CORES.values()])
+    outputs.write_folder(out, lambda tmp: [cores.emit(c, c.defaults(), tmp, axis)
+                                           for c in cores.CORES.values()
+                                           for axis in (False, True)])
     rows = []
     for c in cores.CORES.values():
-        path = out / f"{c.module}.v"
-        text = path.read_text()
-        ports = _ports(text, c.module)
-        rows.append((c.name, c.module, str(path), len(ports),
-                     sum(w for d, w, _ in ports if d == "input"),
-                     sum(w for d, w, _ in ports if d == "output"), text.count("\n")))
+        for axis in (False, True):
+            module = cores.module(c, axis)
+            path = out / f"{module}.v"
+            text = path.read_text()
+            ports = _ports(text, module)
+            rows.append((c.name, module, str(path), len(ports),
+                         sum(w for d, w, _ in ports if d == "input"),
+                         sum(w for d, w, _ in ports if d == "output"), text.count("\n")))
     head = ("core", "module", "file", "ports", "in bits", "out bits", "lines")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     for r in [head, *rows]:
         print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)))
-    print(f"{len(rows)} core(s) emitted at default parameters into {out}/")
+    print(f"{len(cores.CORES)} core(s) and their AXI4-Stream tops emitted at default parameters "
+          f"into {out}/")
     return 0
 
 
@@ -406,7 +411,8 @@ def parser():
     ap = argparse.ArgumentParser(prog="dnnpress", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("build", help="main job: emit every core at its defaults, print a summary")
+    p = sub.add_parser("build", help="main job: emit every core and its AXI4-Stream top at its "
+                                     "defaults, print a summary")
     p.add_argument("-o", "--output", default="build", help="output folder (default: build)")
     p.set_defaults(func=cmd_build)
 

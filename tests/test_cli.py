@@ -131,9 +131,9 @@ def test_emit_rejects_bad_arguments(capsys, tmp_path, argv, message):
 
 def test_build_emits_every_core(capsys, tmp_path):
     code, out, _ = run(capsys, "build", "-o", str(tmp_path))
-    assert code == 0 and f"{len(cores.CORES)} core(s) emitted" in out
+    assert code == 0 and f"{len(cores.CORES)} core(s) and their AXI4-Stream tops emitted" in out
     assert {p.name for p in (tmp_path / "verilog").iterdir()} == \
-        {f"{c.module}.v" for c in cores.CORES.values()}
+        {f"{cores.module(c, axis)}.v" for c in cores.CORES.values() for axis in (False, True)}
 
 
 def test_noc_model_prints_breakdown_and_json(capsys):
