@@ -191,19 +191,35 @@ def _tools():
     return exe, env
 
 
-@pytest.mark.parametrize("axis", [False, True])
-@pytest.mark.parametrize("name", ["ebpc-encoder", "ebpc-decoder"])
-def test_fusesoc_lint_target(tmp_path, name, axis):
-    """``fusesoc --cores-root DIR run --target lint`` on the emitted package passes, and
-    Verilator prints no warning."""
+def fusesoc_run(tmp_path, name, axis, target):
+    """Emit ``name`` as a FuseSoC package into ``tmp_path/ip`` and run ``target`` on it from
+    ``tmp_path``; return the tool's output."""
     exe, env = _tools()
     c = cores.core(name)
     ip = tmp_path / "ip"
     ip.mkdir()
     fusesoc.write(c, c.defaults(), ip, axis)
-    proc = subprocess.run([exe, "--cores-root", str(ip), "run", "--target", "lint",
+    proc = subprocess.run([exe, "--cores-root", str(ip), "run", "--target", target,
                            fusesoc.vlnv(cores.module(c, axis))], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-3000:]
+    return log
+
+
+@pytest.mark.parametrize("axis", [False, True])
+@pytest.mark.parametrize("name", ["ebpc-encoder", "ebpc-decoder"])
+def test_fusesoc_lint_target(tmp_path, name, axis):
+    """``fusesoc --cores-root DIR run --target lint`` on the emitted package passes, and
+    Verilator prints no warning."""
+    log = fusesoc_run(tmp_path, name, axis, "lint")
     assert "%Warning" not in log, log[-3000:]
+
+
+def test_fusesoc_synth_target(tmp_path):
+    """The ``synth`` target maps the AXI4-Stream top onto iCE40 cells with Yosys."""
+    if shutil.which("yosys") is None:
+        pytest.skip("yosys not on PATH: `make setup` installs it")
+    fusesoc_run(tmp_path, "noc-weight-decoder", True, "synth")
+    log, = tmp_path.glob("build/*/synth-yosys/yosys.log")
+    assert re.search(r"SB_LUT4\s+\d+", log.read_text())
