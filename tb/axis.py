@@ -1,8 +1,8 @@
 """The cocotbext-axi test of a core's AXI4-Stream top (``<module>_axis``, :mod:`hw.axis`).
 
-Every testbench module declares, beside its plain tests, a function ``axis_case(rng)`` that
-returns a :class:`Case` (what to send on each slave port, what each master port must carry, by
-the golden model, step by step) and one cocotb test that calls :func:`check`. :func:`check` drives every
+Every testbench module declares one cocotb test ``axis_top`` that calls :func:`check` with a
+function ``axis_case(rng)`` returning a :class:`Case`: step by step, what to send on each slave
+port and what each master port must carry, by the golden model. :func:`check` drives every
 slave with a cocotbext-axi ``AxiStreamSource`` and every master with an ``AxiStreamSink``, all
 with random pauses, and runs two cases: the first is cut by ``aresetn`` in the middle of its
 transfers, the second must then come out beat for beat as golden says. The beats go through

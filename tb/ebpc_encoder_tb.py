@@ -165,8 +165,7 @@ def axis_case(rng):
 
 @cocotb.test()
 async def axis_top(dut):
-    """The AXI4-Stream top (:mod:`tb.axis`): random pauses on every port, a reset in the middle
-    of a transfer, then every beat exact."""
+    """The AXI4-Stream top (:func:`tb.axis.check`): random pauses, a reset, exact beats."""
     await axis.check(dut, CTX, axis_case)
 
 

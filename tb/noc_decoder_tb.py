@@ -53,16 +53,11 @@ def golden_beats(stream):
 DECODER = StreamDecoderTests(CTX, golden_beats)
 
 
-def axis_case(rng):
-    """Random kernels in, their weights out."""
-    return DECODER.axis_case(kernels(rng, 6, 150))
-
 
 @cocotb.test()
 async def axis_top(dut):
-    """The AXI4-Stream top (:mod:`tb.axis`): random pauses on every port, a reset in the middle
-    of a transfer, then every beat exact."""
-    await axis.check(dut, CTX, axis_case)
+    """The AXI4-Stream top (:func:`tb.axis.check`): random pauses, a reset, exact beats."""
+    await axis.check(dut, CTX, lambda rng: DECODER.axis_case(kernels(rng, 6, 150)))
 
 
 @cocotb.test()
