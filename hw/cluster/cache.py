@@ -231,11 +231,6 @@ class _SetRow:
         for w in reversed(range(n_ways)):
             with m.If(~cur[w].valid):
                 m.d.comb += [invalid_any.eq(1), victim.eq(w)]
-        worst = Signal(len(cur[0].group))             # the least important group in the set
-        running = cur[0].group
-        for w in range(1, n_ways):
-            running = Mux(cur[w].group > running, cur[w].group, running)
-        m.d.comb += worst.eq(running)
         with m.If(invalid_any):
             m.d.comb += allocate.eq(1)
         with m.Else():
@@ -245,6 +240,11 @@ class _SetRow:
                         m.d.comb += victim.eq(w)
                 m.d.comb += allocate.eq(1)
             else:
+                worst = Signal(len(cur[0].group))     # the least important group in the set
+                running = cur[0].group
+                for w in range(1, n_ways):
+                    running = Mux(cur[w].group > running, cur[w].group, running)
+                m.d.comb += worst.eq(running)
                 for w in reversed(range(n_ways)):
                     with m.If(cur[w].group == worst):
                         m.d.comb += victim.eq(w)
