@@ -1,7 +1,7 @@
 """Delta transform: non-zero words in, BPC blocks (base + exact deltas) out; fast and serial."""
 
 from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib import stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..stream import OutputRegister
@@ -52,15 +52,16 @@ class Delta(wiring.Component):
         index = Signal(range(n))
         base = Signal(p.word_bits)
         prev = Signal(signed(p.word_bits))
-        deltas = Signal(block_layout(p).members["deltas"])
+        # d_1 .. d_(n-2) wait here; d_(n-1) comes with the word that closes the block
+        deltas = Signal(data.ArrayLayout(p.word_bits + 1, n - 2))
 
         out = OutputRegister(m, self.o)
         closes = w.last | (index == n - 1)
         # only a word that closes a block needs the output register
         m.d.comb += self.i.ready.eq(out.free | ~closes)
         take = self.i.valid & self.i.ready
-        delta = Signal(signed(p.word_bits + 1))
-        m.d.comb += delta.eq(x - prev)
+        diff = Signal(signed(p.word_bits + 1))      # not "delta": the name of this stage
+        m.d.comb += diff.eq(x - prev)
 
         with m.If(take):
             m.d.sync += prev.eq(x)
@@ -68,21 +69,22 @@ class Delta(wiring.Component):
                 m.d.sync += index.eq(0)
                 out.emit(last=w.last, base=Mux(index == 0, w.data, base))
                 for j in range(1, n):               # delta d_j sits in deltas[j - 1]
-                    with m.If(index > j):
-                        m.d.sync += self.o.payload.deltas[j - 1].eq(deltas[j - 1])
-                    with m.Elif(index == j):
-                        m.d.sync += self.o.payload.deltas[j - 1].eq(delta)
+                    with m.If(index == j):
+                        m.d.sync += self.o.payload.deltas[j - 1].eq(diff)
                     with m.Elif(index + 1 == j):    # first padding word: 0 - x
                         m.d.sync += self.o.payload.deltas[j - 1].eq(-x)
+                    if j < n - 1:                   # index > n - 1 cannot be
+                        with m.Elif(index > j):
+                            m.d.sync += self.o.payload.deltas[j - 1].eq(deltas[j - 1])
                     with m.Else():
                         m.d.sync += self.o.payload.deltas[j - 1].eq(0)
             with m.Else():
                 m.d.sync += index.eq(index + 1)
                 with m.If(index == 0):
                     m.d.sync += base.eq(w.data)
-                for j in range(1, n):
+                for j in range(1, n - 1):           # index n - 1 closes the block
                     with m.If(index == j):
-                        m.d.sync += deltas[j - 1].eq(delta)
+                        m.d.sync += deltas[j - 1].eq(diff)
         return m
 
 
