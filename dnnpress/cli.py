@@ -18,7 +18,7 @@ import numpy as np
 
 from synth import cli as synth_cli
 
-from . import cores, outputs
+from . import __version__, cores, outputs
 
 
 class CLIError(Exception):
@@ -409,6 +409,7 @@ def _report_args(e):
 
 def parser():
     ap = argparse.ArgumentParser(prog="dnnpress", description=__doc__.splitlines()[0])
+    ap.add_argument("--version", action="version", version=f"dnnpress {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build", help="main job: emit every core and its AXI4-Stream top at its "

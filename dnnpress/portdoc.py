@@ -122,7 +122,8 @@ def rows(component, axis=False):
             if p.last:
                 parts.append("tlast: last")
             if p.user:
-                parts.append(f"tuser[{p.tuser_bits - 1}:0]: {_packed(p.user)}")
+                bits = f"[{p.tuser_bits - 1}:0]" if p.tuser_bits > 1 else ""
+                parts.append(f"tuser{bits}: {_packed(p.user)}")
             width = ", ".join(f"{s} {w}" for s, (_, w) in sig.items() if s in ("tdata", "tkeep",
                                                                                 "tuser"))
             out.append(Row(f"{p.name}_*", "slave" if p.slave else "master", width,

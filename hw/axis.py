@@ -217,8 +217,9 @@ class AXIStreamTop(wiring.Component):
     mapping. ``ports`` holds the :class:`AxisPort` of each stream member.
 
     The core keeps its timing: ``tvalid`` and ``tready`` are its ``valid`` and ``ready``;
-    ``aresetn`` low at a rising edge of ``aclk`` resets every register of the core, as ``rst``
-    high does on the plain core.
+    ``aresetn`` low at a rising edge of ``aclk`` resets the core exactly as ``rst`` high does on
+    the plain core (its state, counters and valid flags; reset-less data registers behind a valid
+    flag keep their stale contents).
     """
 
     def __init__(self, core):

@@ -14,9 +14,11 @@ shares one emission and one Icarus build, and any change to those sources makes 
 file lock beside the folder makes the first run build while the others wait (safe under
 pytest-xdist); a folder is used only once its build finished.
 
-Waveforms: ``WAVES=1`` in the environment writes an FST next to the results (its own build).
+Waveforms: ``WAVES=1`` in the environment writes ``<module>.fst`` into the test folder (a build
+of its own, with a plain-Verilog dump module beside the core).
 """
 
+import contextlib
 import fcntl
 import hashlib
 import importlib.metadata
@@ -43,6 +45,18 @@ TIMESCALE = ("1ns", "1ps")
 
 class SimulationFailed(AssertionError):
     """A cocotb run in which no test ran, or some failed."""
+
+
+@contextlib.contextmanager
+def _own_waves():
+    """Hide ``WAVES`` from cocotb's runner, which would add its own dump module (see
+    :func:`build`)."""
+    saved = os.environ.pop("WAVES", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["WAVES"] = saved
 
 
 def _tag(params):
@@ -76,11 +90,21 @@ def build(core, values, quiet=False, axis=False):
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.exists():
             shutil.rmtree(build_dir, ignore_errors=True)       # an unfinished earlier build
-            verilog = cores.emit(core, values, build_dir, axis)
-            get_runner("icarus").build(
-                sources=[verilog], hdl_toplevel=module, build_dir=build_dir,
-                build_args=["-g2005"], timescale=TIMESCALE, waves=waves, always=True,
-                log_file=build_dir / "build.log" if quiet else None)
+            sources = [cores.emit(core, values, build_dir, axis)]
+            args = ["-g2005"]
+            if waves:
+                # cocotb's own dump module declares a SystemVerilog string, which -g2005 refuses
+                # (and -g2005-sv falls into the time-0 trap): a plain Verilog one instead
+                sources.append(build_dir / "waves.v")
+                sources[-1].write_text(f"module dnnpress_waves;\ninitial begin\n"
+                                       f"  $dumpfile(\"{module}.fst\");\n"
+                                       f"  $dumpvars(0, {module});\nend\nendmodule\n")
+                args.append("-sdnnpress_waves")
+            with _own_waves():
+                get_runner("icarus").build(
+                    sources=sources, hdl_toplevel=module, build_dir=build_dir,
+                    build_args=args, timescale=TIMESCALE, always=True,
+                    log_file=build_dir / "build.log" if quiet else None)
             done.touch()
     return build_dir
 
@@ -102,11 +126,13 @@ def run(core_name, test_module, params=None, select=None, extra_env=None, seed=1
     name = re.sub(r"\\[bB.]|\W+", "_", select or "all").strip("_")
     test_dir = build_dir / f"{test_module.rpartition('.')[2]}-{name}-{worker}"
     env = {"DNNPRESS_PARAMS": json.dumps(values), **(extra_env or {})}
-    xml = get_runner("icarus").test(
-        hdl_toplevel=module, hdl_toplevel_lang="verilog", test_module=test_module,
-        test_filter=select, build_dir=build_dir, test_dir=test_dir, extra_env=env,
-        waves=os.environ.get("WAVES", "0") == "1", seed=seed, timescale=TIMESCALE,
-        log_file=test_dir / "sim.log" if quiet else None)
+    waves = os.environ.get("WAVES", "0") == "1"         # -fst for the dump module of build()
+    with _own_waves():
+        xml = get_runner("icarus").test(
+            hdl_toplevel=module, hdl_toplevel_lang="verilog", test_module=test_module,
+            test_filter=select, build_dir=build_dir, test_dir=test_dir, extra_env=env,
+            seed=seed, timescale=TIMESCALE, waves=waves,
+            log_file=test_dir / "sim.log" if quiet else None)
     tests, failed = get_results(Path(xml))
     if tests == 0:
         raise SimulationFailed(f"{test_module} on {module} {values}: no cocotb test ran "
