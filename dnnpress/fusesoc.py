@@ -1,6 +1,7 @@
 """FuseSoC packages of the emitted cores: a CAPI2 ``.core`` file beside the Verilog and the
 Verilator waiver, with the targets ``lint`` (Verilator ``--lint-only -Wall``) and ``synth``
-(Yosys, iCE40).
+(Yosys, iCE40). The waiver is in the ``default`` target, so a core that depends on this one lints
+with it too; it is scoped to the emitted file and never hides a warning of the integrator's.
 
 ``dnnpress emit CORE --fusesoc -o DIR`` writes ``DIR/<module>.v``, ``DIR/<module>.vlt`` and
 ``DIR/<module>.core`` (``--axis`` too: the same for ``<module>_axis``); then
@@ -48,13 +49,12 @@ def core_file(c, values, module, verilog, waiver):
         "",
         "targets:",
         "  default: &default",
-        "    filesets: [rtl]",
+        "    filesets: [rtl, waiver]",
         f"    toplevel: {module}",
         "  lint:",
         "    <<: *default",
         "    description: Verilator --lint-only -Wall with the shipped waiver",
         "    default_tool: verilator",
-        "    filesets: [rtl, waiver]",
         "    tools:",
         "      verilator:",
         "        mode: lint-only",
