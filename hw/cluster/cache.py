@@ -43,9 +43,11 @@ class ClusterIndexCache(wiring.Component):
     -------
     i_req : In(stream.Signature(StructLayout({"addr": addr_width, "group": group_bits,
                                               "last": 1})))
+        A line address and the importance group of its weights; ``last`` is passed through.
     o_resp : Out(stream.Signature(StructLayout({"data": 8 * line_bytes, "hit": 1, "last": 1})))
         One response per request, in order; ``data`` byte 0 in the top bits; ``last`` copied.
     o_mem_req : Out(stream.Signature(StructLayout({"addr": addr_width})))
+        The line address of a miss or a bypass, to the backing memory.
     i_mem_resp : In(stream.Signature(StructLayout({"data": 8 * line_bytes})))
         The backing memory: one response per request, any latency.
     flush : In(1)
