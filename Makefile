@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all setup tools emit synth readme eval eval-setup noc-sweep test regress bench bench-golden lint clean
+.PHONY: all setup tools emit synth readme eval eval-setup noc-sweep test regress formal bench bench-golden lint clean
 
 all: setup                ## install everything, then the main job: emit, bench EBPC, synth (no iCE40)
 	$(BIN)/dnnpress build
@@ -32,6 +32,9 @@ $(STAMP): pyproject.toml
 
 test: setup               ## the whole fast suite (golden, Amaranth sim, cocotb on Icarus)
 	$(BIN)/pytest -n 2
+
+formal: setup             ## SymbiYosys proofs of every core's stream contract -> build/reports/formal.{json,md}
+	$(BIN)/python -m formal
 
 regress: setup            ## long regressions (fuzz >= 1000 cases, long random runs)
 	$(BIN)/pytest -n 2 -m regress --regress

@@ -1,0 +1,1 @@
+"""Formal proofs of the cores' stream contracts (SymbiYosys through yowasp, yices)."""

@@ -1,0 +1,254 @@
+"""The properties, written once over a component's ``wiring`` signature, and per core.
+
+A :class:`Harness` wraps the component under proof (its ports become free inputs of the model:
+the solver chooses every input in every cycle) and adds the asserts, assumes and covers of one
+:class:`Property`. Reset: high in the first cycle, free afterwards; a property exempts the cycle
+after a reset edge, where registers take their reset values.
+
+Generic properties (every core, plain or AXI4-Stream top, without code of its own):
+
+``hold``
+    Every output stream: once ``valid`` is high and ``ready`` low, in the next cycle ``valid``
+    is still high and the payload unchanged. Cover: such a stall, held.
+``quiet``
+    After reset, no output stream is valid before some input stream has transferred. Cover:
+    an output valid.
+``progress``
+    With every output always ready and every input always valid (payloads arbitrary, so
+    malformed streams included), the count of consecutive cycles with no transfer on any port
+    stays at or below the core's bound ``K``. Cover: ``K`` such cycles in a row (the bound is
+    tight).
+
+The per-core properties (:data:`SPECIFIC`) are functions of the same shape.
+"""
+
+from dataclasses import dataclass
+from functools import partial
+
+from amaranth.hdl import (
+    Assert,
+    Assume,
+    Cat,
+    ClockSignal,
+    Cover,
+    Elaboratable,
+    Module,
+    Mux,
+    ResetSignal,
+    Signal,
+    Value,
+)
+from amaranth.hdl._ast import Initial
+from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.wiring import Out
+
+from hw.axis import AXIStreamTop, is_stream
+
+__all__ = ["Harness", "Property", "Stream", "streams", "ports", "GENERIC", "SPECIFIC"]
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One stream port of a component under proof."""
+
+    name: str
+    out: bool
+    valid: object
+    ready: object
+    payload: object
+
+
+def streams(dut):
+    """The :class:`Stream` of every stream member of ``dut`` or, for an AXI4-Stream top, of
+    every AXI4-Stream interface (its payload: every signal but ``tvalid`` and ``tready``)."""
+    if isinstance(dut, AXIStreamTop):
+        out = []
+        for p in dut.ports:
+            sig = {k: getattr(dut, f"{p.name}_{k}") for k in p.signals()}
+            payload = Cat(*(v for k, v in sig.items() if k not in ("tvalid", "tready")))
+            out.append(Stream(p.name, not p.slave, sig["tvalid"], sig["tready"], payload))
+        return out
+    return [Stream(name, member.flow == Out, getattr(dut, name).valid,
+                   getattr(dut, name).ready, getattr(dut, name).payload)
+            for name, member in dut.signature.members.items() if is_stream(member)]
+
+
+def ports(dut):
+    """Every port signal of ``dut`` (flattened) but an AXI4-Stream top's clock and reset,
+    which the harness drives, for ``rtlil.convert``."""
+    return [Value.cast(v) for path, _, v in dut.signature.flatten(dut)
+            if path[0] not in ("aclk", "aresetn")]
+
+
+class Harness(Elaboratable):
+    """``dut`` with the checks of ``prop`` (a :class:`Property`) around it; ``bound``: the
+    progress bound; ``low``: plain inputs the progress property holds low (a ``flush`` held
+    high stalls a cache by design)."""
+
+    def __init__(self, dut, prop, bound=0, low=()):
+        self.dut, self.prop, self.bound, self.low = dut, prop, bound, low
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dut = dut = self.dut
+        rst = ResetSignal()
+        if isinstance(dut, AXIStreamTop):           # the harness's clock and reset drive it
+            m.d.comb += [dut.aclk.eq(ClockSignal()), dut.aresetn.eq(~rst)]
+        with m.If(Initial()):
+            m.d.comb += Assume(rst)
+        self.after_reset = Signal(reset_less=True)       # the previous edge was a reset edge
+        m.d.sync += self.after_reset.eq(rst)
+        self.steady = ~Initial() & ~self.after_reset      # past-value registers are valid
+        self.prop.check(self, m)
+        return m
+
+    def past(self, m, value, name):
+        """A register holding ``value`` of the previous cycle."""
+        reg = Signal(Value.cast(value).shape(), name=f"past_{name}", reset_less=True)
+        m.d.sync += reg.eq(value)
+        return reg
+
+    def transfers(self, outputs=None):
+        """Whether some stream (of ``outputs``: only outputs, only inputs) transfers now."""
+        return Cat(s.valid & s.ready for s in streams(self.dut)
+                   if outputs is None or s.out == outputs).any()
+
+
+@dataclass(frozen=True)
+class Property:
+    """A property: its ``name``, what it says (``doc``) and ``check(harness, module)``."""
+
+    name: str
+    doc: str
+    check: object
+
+
+def _hold(h, m):
+    for s in streams(h.dut):
+        if not s.out:
+            continue
+        name = s.name
+        valid, ready = h.past(m, s.valid, f"{name}_valid"), h.past(m, s.ready, f"{name}_ready")
+        payload = h.past(m, s.payload, f"{name}_payload")
+        waited = h.steady & valid & ~ready
+        with m.If(waited):
+            m.d.comb += Assert(s.valid, f"{name}: valid dropped before ready")
+            m.d.comb += Assert(Value.cast(s.payload) == payload,
+                               f"{name}: payload changed while waiting")
+        m.d.comb += Cover(waited & s.valid, f"{name}: a stall held")
+
+
+def _quiet(h, m):
+    seen = Signal()                                       # reset by the core's reset
+    m.d.sync += seen.eq(seen | h.transfers(outputs=False))
+    for s in streams(h.dut):
+        if s.out:
+            m.d.comb += Assert(~s.valid | seen | h.transfers(outputs=False),
+                               f"{s.name}: valid before any input transferred")
+            m.d.comb += Cover(s.valid & ~h.after_reset, f"{s.name}: valid")
+
+
+def _progress(h, m):
+    for s in streams(h.dut):
+        m.d.comb += Assume(s.ready if s.out else s.valid)
+    for name in h.low:
+        m.d.comb += Assume(~getattr(h.dut, name))
+    k = h.bound
+    idle = Signal(range(k + 2))
+    m.d.sync += idle.eq(Mux(h.transfers(), 0, Mux(idle == k + 1, idle, idle + 1)))
+    m.d.comb += Assert(idle <= k, f"more than {k} cycles without a transfer")
+    m.d.comb += Cover(idle == k, f"{k} cycles without a transfer")
+
+
+#: the properties every core gets
+GENERIC = (
+    Property("hold", "output valid and payload hold until ready", _hold),
+    Property("quiet", "no output valid after reset before an input transfer", _quiet),
+    Property("progress", "always ready / always valid: at most K cycles without a transfer",
+             _progress),
+)
+
+
+
+def _balance(h, m, name, up, down, most):
+    """A counter of ``up`` events less ``down`` events; assert it stays in ``0..most``."""
+    n = Signal(range(-1, most + 2), name=name)
+    m.d.sync += n.eq(n + up - down)
+    m.d.comb += Assert((n >= 0) & (n <= most), f"{name} outside 0..{most}")
+    return n
+
+
+def _lasts(h, m, source, sink, most):
+    """A decoder's output transfers: every ``last`` on ``sink`` follows a transfer taken on
+    ``source`` (its beat with ``last``), at most ``most`` of them pending; ``error`` only on a
+    beat with ``last``. Cover: an error beat."""
+    i, o = getattr(h.dut, source), getattr(h.dut, sink)
+    took = i.valid & i.ready & i.payload.last
+    ended = o.valid & o.ready & o.payload.last
+    _balance(h, m, "pending", took, ended, most)
+    m.d.comb += Assert(~o.valid | ~o.payload.error | o.payload.last,
+                       f"{sink}: error on a beat without last")
+    m.d.comb += Cover(ended & o.payload.error, f"{sink}: a malformed transfer flagged")
+
+
+def _ebpc_words(h, m, most=3):
+    """The EBPC decoder: exactly N words per transfer, ``last`` on the N-th, for N from the count
+    stream (a FIFO in the harness holds the counts taken and not yet finished, at most
+    ``most``), ``error`` only with ``last``."""
+    i, o = h.dut.i_count, h.dut.o_words
+    took, beat = i.valid & i.ready, o.valid & o.ready
+    ended = beat & o.payload.last
+    _balance(h, m, "pending", took, ended, most)
+    m.submodules.counts = counts = SyncFIFOBuffered(width=len(i.payload), depth=most + 1)
+    m.d.comb += [counts.w_en.eq(took), counts.w_data.eq(i.payload), counts.r_en.eq(ended)]
+    words = Signal.like(i.payload, name="words")        # words of the transfer so far
+    with m.If(ended):
+        m.d.sync += words.eq(0)
+    with m.Elif(beat):
+        m.d.sync += words.eq(words + 1)
+    m.d.comb += Assert(~o.valid | counts.r_rdy, "o_words: a word before its count")
+    m.d.comb += Assert(~o.valid | ~counts.r_rdy | (o.payload.last == (words == counts.r_data)),
+                       "o_words: last not on the N-th word")
+    m.d.comb += Assert(~o.valid | ~o.payload.error | o.payload.last,
+                       "o_words: error on a beat without last")
+    m.d.comb += Cover(ended & o.payload.error & (words == 2), "o_words: a malformed transfer")
+
+
+def _cache(h, m):
+    """The cluster cache: one response per request, in order (one at a time, ``last`` copied),
+    one memory response per memory request; the counters only grow (by one per access, by
+    ``line_bytes`` per fetch)."""
+    c = h.dut
+    req, resp = c.i_req, c.o_resp
+    took = req.valid & req.ready
+    _balance(h, m, "pending", took, resp.valid & resp.ready, 1)
+    _balance(h, m, "fetching", c.o_mem_req.valid & c.o_mem_req.ready,
+             c.i_mem_resp.valid & c.i_mem_resp.ready, 1)
+    last = Signal()
+    with m.If(took):
+        m.d.sync += last.eq(req.payload.last)
+    m.d.comb += Assert(~resp.valid | (resp.payload.last == last), "o_resp: last not copied")
+    for name, step in (("hits", 1), ("misses", 1), ("bypasses", 1),
+                       ("memory_bytes", c.line_bytes)):
+        now = getattr(c, name)
+        was = h.past(m, now, name)
+        with m.If(h.steady):
+            m.d.comb += Assert((now == was) | (now == (was + step)[:32]),
+                               f"{name} decreased or jumped")
+    m.d.comb += Cover(resp.valid & resp.ready & resp.payload.hit & (c.hits == 2),
+                      "two hits answered")
+
+
+#: core name -> its specific properties
+SPECIFIC = {
+    "ebpc-decoder": (Property("words", "N words per transfer, last on the N-th, error only "
+                                       "with last", _ebpc_words),),
+    "noc-weight-decoder": (Property("lasts", "one output last per input transfer, in order; "
+                                             "error only with last",
+                                    partial(_lasts, source="i_words", sink="o_weights", most=2)),),
+    "dict-decoder": (Property("lasts", "one output last per input transfer, in order; error "
+                                       "only with last",
+                              partial(_lasts, source="i_words", sink="o_weights", most=2)),),
+    "cluster-cache": (Property("answers", "one response per request in order, one memory "
+                                          "response per fetch, counters only grow", _cache),),
+}
