@@ -33,7 +33,7 @@ combinational path that the core does not have.
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Cat, ClockDomain, Const, Module, Value
+from amaranth.hdl import Cat, ClockDomain, Const, Module, Shape, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -62,8 +62,8 @@ class Field:
 
 def payload_fields(shape):
     """The :class:`Field` of a payload shape, first at the LSB (a plain shape: one, unnamed)."""
-    if not hasattr(shape, "members"):                  # a plain shape: unsigned(24)
-        return (Field("", 0, shape.width),)
+    if not hasattr(shape, "members"):                  # a plain shape: unsigned(24), 8
+        return (Field("", 0, Shape.cast(shape).width),)
     return tuple(Field(name, f.offset, f.width) for name, f in shape)
 
 
