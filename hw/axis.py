@@ -33,7 +33,7 @@ combinational path that the core does not have.
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Cat, ClockDomain, Const, Module, Shape, Value
+from amaranth.hdl import Cat, ClockDomain, Const, DomainRenamer, Module, Shape, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -240,9 +240,12 @@ class AXIStreamTop(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.domains.sync = cd = ClockDomain("sync")
+        # a domain of its own (the core's sync renamed), local: an Amaranth design that
+        # instantiates the top keeps its own sync
+        m.domains.axis = cd = ClockDomain("axis", local=True)
         m.d.comb += [cd.clk.eq(self.aclk), cd.rst.eq(~self.aresetn)]
-        m.submodules.core = core = self.core
+        core = self.core
+        m.submodules.core = DomainRenamer("axis")(core)
         for port in self.ports:
             self._connect(m, port, getattr(core, port.member))
         for name, member in core.signature.members.items():
