@@ -39,7 +39,6 @@ from amaranth.hdl import (
     Value,
 )
 from amaranth.hdl._ast import Initial
-from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import Out
 
 from hw.axis import AXIStreamTop, is_stream
@@ -180,38 +179,15 @@ def _balance(h, m, name, up, down, most):
 
 def _lasts(h, m, source, sink, most):
     """A decoder's output transfers: every ``last`` on ``sink`` follows a transfer taken on
-    ``source`` (its beat with ``last``), at most ``most`` of them pending; ``error`` only on a
-    beat with ``last``. Cover: an error beat."""
+    ``source`` (its beat with ``last``, or its one beat: the EBPC count), at most ``most`` of
+    them pending; ``error`` only on a beat with ``last``. Cover: an error beat."""
     i, o = getattr(h.dut, source), getattr(h.dut, sink)
-    took = i.valid & i.ready & i.payload.last
+    took = i.valid & i.ready & (i.payload.last if hasattr(i.payload, "last") else 1)
     ended = o.valid & o.ready & o.payload.last
     _balance(h, m, "pending", took, ended, most)
     m.d.comb += Assert(~o.valid | ~o.payload.error | o.payload.last,
                        f"{sink}: error on a beat without last")
     m.d.comb += Cover(ended & o.payload.error, f"{sink}: a malformed transfer flagged")
-
-
-def _ebpc_words(h, m, most=3):
-    """The EBPC decoder: exactly N words per transfer, ``last`` on the N-th, for N from the count
-    stream (a FIFO in the harness holds the counts taken and not yet finished, at most
-    ``most``), ``error`` only with ``last``."""
-    i, o = h.dut.i_count, h.dut.o_words
-    took, beat = i.valid & i.ready, o.valid & o.ready
-    ended = beat & o.payload.last
-    _balance(h, m, "pending", took, ended, most)
-    m.submodules.counts = counts = SyncFIFOBuffered(width=len(i.payload), depth=most + 1)
-    m.d.comb += [counts.w_en.eq(took), counts.w_data.eq(i.payload), counts.r_en.eq(ended)]
-    words = Signal.like(i.payload, name="words")        # words of the transfer so far
-    with m.If(ended):
-        m.d.sync += words.eq(0)
-    with m.Elif(beat):
-        m.d.sync += words.eq(words + 1)
-    m.d.comb += Assert(~o.valid | counts.r_rdy, "o_words: a word before its count")
-    m.d.comb += Assert(~o.valid | ~counts.r_rdy | (o.payload.last == (words == counts.r_data)),
-                       "o_words: last not on the N-th word")
-    m.d.comb += Assert(~o.valid | ~o.payload.error | o.payload.last,
-                       "o_words: error on a beat without last")
-    m.d.comb += Cover(ended & o.payload.error & (words == 2), "o_words: a malformed transfer")
 
 
 def _cache(h, m):
@@ -241,8 +217,9 @@ def _cache(h, m):
 
 #: core name -> its specific properties
 SPECIFIC = {
-    "ebpc-decoder": (Property("words", "N words per transfer, last on the N-th, error only "
-                                       "with last", _ebpc_words),),
+    "ebpc-decoder": (Property("lasts", "one output last per count taken, in order; error "
+                                       "only with last",
+                              partial(_lasts, source="i_count", sink="o_words", most=3)),),
     "noc-weight-decoder": (Property("lasts", "one output last per input transfer, in order; "
                                              "error only with last",
                                     partial(_lasts, source="i_words", sink="o_weights", most=2)),),
