@@ -80,8 +80,13 @@ def main(argv=None):
     table = markdown(rows)
     print(table)
     text = json.dumps({"rows": rows, "seconds": round(time.monotonic() - start, 1)}, indent=1)
-    outputs.write_file(out / "formal.json", lambda f: f.write(text.encode() + b"\n"))
-    outputs.write_file(out / "formal.md", lambda f: f.write(table.encode()))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        outputs.write_file(out / "formal.json", lambda f: f.write(text.encode() + b"\n"))
+        outputs.write_file(out / "formal.md", lambda f: f.write(table.encode()))
+    except (OSError, ValueError) as exc:
+        print(f"dnnpress: error: {exc}", file=sys.stderr)
+        return 2
     bad = [r for r in rows if r["result"] != "pass"]
     print(f"formal: {len(rows) - len(bad)} of {len(rows)} checks pass in "
           f"{time.monotonic() - start:.0f} s; wrote {out / 'formal.json'}, {out / 'formal.md'}")
