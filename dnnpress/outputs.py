@@ -10,10 +10,11 @@ what is wrong with the path, for the ``dnnpress: error: ...`` line.
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["check_file", "check_folder", "write_file", "write_folder"]
+__all__ = ["check_file", "check_folder", "write_file", "write_folder", "error"]
 
 
 def _existing_ancestor(path):
@@ -156,3 +157,10 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def error(message):
+    """Print ``dnnpress: error: <message>`` on stderr, the one line of every user error; return
+    the exit status 2 (``return outputs.error(...)``)."""
+    print(f"dnnpress: error: {message}", file=sys.stderr)
+    return 2

