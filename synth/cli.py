@@ -361,7 +361,8 @@ def run(args):
         return 2
     results = {"generated_by": "synth (dnnpress)", "reset_style": RESET_STYLE,
                "ge_libraries": liberty.LIBRARIES, "timing_library": timing.LABEL,
-               "paper": report.PAPER, "paper_rows": report.PAPER_ROWS, "cores": {}}
+               "paper": report.PAPER, "paper_rows": report.PAPER_ROWS,
+               "authors_rtl": report.AUTHORS, "cores": {}}
     start = time.monotonic()
     jobs = [Job(key, c, values, workdir, found, not args.no_timing, not args.no_fpga)
             for key, c, values, workdir in _jobs(selected, settings, params)]

@@ -9,6 +9,7 @@ import numpy as np
 
 from golden import datagen, ebpc
 from golden.ebpc import ZNZ_RUN_BITS
+from hw.ebpc import authors
 from hw.ebpc.layouts import EBPC_PARAMS
 from tb.suite import Bench, Run
 
@@ -24,12 +25,7 @@ STAGE_PARAMS = sorted((ebpc.EBPCParams(w, b) for w in EBPC_PARAMS[0].choices
 #: words/cycle goals of the EBPC encoder and decoder per data kind, at 8-bit ports
 GOALS = {"dense": 0.79, "adversarial": 0.97, "sparse50": 0.97, "relu": 0.97}
 #: words/cycle of the authors' RTL per data kind, measured by the same driver on the same data
-AUTHORS_RTL = {
-    "ebpc-encoder": {"dense": 0.792, "adversarial": 0.570, "sparse50": 0.990, "relu": 0.989,
-                     "sparse80": 0.991},
-    "ebpc-decoder": {"dense": 0.797, "adversarial": 0.797, "sparse50": 0.994, "relu": 0.992,
-                     "sparse80": 0.997},
-}
+AUTHORS_RTL = authors.WORDS_PER_CYCLE
 SOURCE = ("goals: the project's targets at 8-bit ports on 2048-word transfers; authors' RTL: "
           "pulp-platform/stream-ebpc (b1dc45b, package defaults) in the same cocotb driver in "
           "Icarus on the same data")

@@ -148,6 +148,7 @@ def test_main_writes_reports_beside_the_paper(capsys, tmp_path, monkeypatch):
     assert r["timing"] == {"skipped": "--no-timing"} and r["fpga"] == {"skipped": "--no-fpga"}
     md = (tmp_path / "synth.md").read_text()
     assert "2,833" in md and "approximate" in md and "`symbol_coder`" in md
+    assert f"{report.AUTHORS['ebpc-encoder']['total_ge']:,} GE" in md and report.PAPER_LABEL in md
     # the area-optimised variant is reported beside the defaults, smaller
     small = json.loads((tmp_path / "synth.json").read_text())["cores"]["ebpc-encoder serial=1"]
     assert small["core"] == "ebpc-encoder" and small["params"]["serial"] == 1
@@ -171,6 +172,57 @@ def test_measured_throughput_joins_the_bench_report(tmp_path):
     got = cli.measured_throughput("ebpc-encoder", params, tmp_path)
     assert got["words_per_cycle"] == {"dense": 0.46} and got["authors_rtl"] == {"dense": 0.797}
     assert cli.measured_throughput("ebpc-decoder", params, tmp_path) is None
+
+
+def _configuration(ge, serial, words_per_cycle):
+    """A result of ``synth`` for one EBPC encoder configuration (inputs of the report only)."""
+    stages = {s: {"ge": ge / 5, "ffs": 1, "cells": 1} for s in report.PAPER_ROWS["ebpc-encoder"]}
+    return {"core": "ebpc-encoder", "module": "ebpc_encoder",
+            "params": {"word_bits": 8, "block_size": 8, "bpc_words": 1, "serial": serial},
+            "area": {lib: {"total_ge": ge, "hier_total_ge": ge, "cells": 1, "stages": stages}
+                     for lib in ("nangate45", "sky130")},
+            "ffs": 10, "depth": {"gates": 1, "from": "a", "to": "b"},
+            "memories": {"bits": 0, "count": 0}, "timing": {}, "fpga": {},
+            "throughput": {"words_per_cycle": words_per_cycle, "source": "ebpc_encoder.json"}}
+
+
+def test_authors_same_flow_column_beside_ours_and_the_paper():
+    theirs = report.AUTHORS["ebpc-encoder"]
+    fast, small = {"dense": 0.8, "relu": 1.0}, {"dense": 0.4, "relu": 0.5}
+    results = {"cores": {"ebpc-encoder": _configuration(4000.0, 0, fast),
+                         "ebpc-encoder serial=1": _configuration(2000.0, 1, small)}}
+    md = report.render_markdown(results)
+    section = md[md.index("### ebpc-encoder: configurations"):]
+    head = next(line for line in section.splitlines() if line.startswith("|  |"))
+    assert head.split(" | ")[-2:] == [report.AUTHORS_LABEL, report.PAPER_LABEL + " |"]
+    assert "different flow" in report.PAPER_LABEL and "same flow" in report.AUTHORS_LABEL
+
+    def cells(label):
+        line = next(x for x in section.splitlines() if x.startswith(f"| {label} |"))
+        return [c.strip() for c in line.strip("|").split("|")][1:]
+
+    total, paper_total = theirs["total_ge"], report.PAPER["ebpc-encoder"]["total"]
+    assert cells("**GE total NanGate45**") == ["**4,000**", "**2,000**", f"**{total:,}**",
+                                               f"**{paper_total:,}**"]
+    assert cells("GE / authors' RTL") == [f"{4000 / total:.2f}x", f"{2000 / total:.2f}x",
+                                          "1.00x", ""]
+    assert cells("flip-flops")[2] == str(theirs["ffs"])
+    dense = theirs["words_per_cycle"]["dense"]
+    assert cells("words/cycle, dense") == ["0.800", "0.400", f"{dense:.3f}", ""]
+    # area-time: GE / (words/cycle), the authors' from their stored GE and words/cycle
+    assert cells("GE x cycles/word, dense") == ["5,000", "5,000", f"{total / dense:,.0f}", ""]
+    assert cells("GE x cycles/word, relu") == ["4,000", "4,000",
+                                               report.num(report.area_time(
+                                                   total, theirs["words_per_cycle"]["relu"])), ""]
+    assert "`hw/ebpc/authors.py`" in section and theirs["source"] in section
+    # the console: the authors' GE beside each configuration, then the area-time table
+    console = report.console_table(results)
+    assert re.search(rf"^ebpc-encoder serial=1\s+2,000\s.*\s{total:,} \(0\.\d\dx\)$", console,
+                     re.M)
+    assert re.search(rf"^{re.escape(report.AUTHORS_LABEL)}\s+{total:,}\s+{dense:.3f} / ",
+                     console, re.M)
+    assert re.search(r"^ebpc-encoder\s+4,000\s+0\.800 / 5,000\s+1\.000 / 4,000", console,
+                     re.M)
 
 
 def test_missing_optional_tools_are_one_line_each(capsys, tiny_core, tmp_path, monkeypatch):
