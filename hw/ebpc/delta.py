@@ -50,12 +50,13 @@ class Delta(wiring.Component):
         x = w.data.as_signed()
 
         index = Signal(range(n))
-        base = Signal(p.word_bits)
-        prev = Signal(signed(p.word_bits))
+        # data registers without reset: each is written before it is read in a block
+        base = Signal(p.word_bits, reset_less=True)
+        prev = Signal(signed(p.word_bits), reset_less=True)
         # d_1 .. d_(n-2) wait here; d_(n-1) comes with the word that closes the block
-        deltas = Signal(data.ArrayLayout(p.word_bits + 1, n - 2))
+        deltas = Signal(data.ArrayLayout(p.word_bits + 1, n - 2), reset_less=True)
 
-        out = OutputRegister(m, self.o)
+        out = OutputRegister(m, self.o, reset_less=True, name="blk")
         closes = w.last | (index == n - 1)
         # only a word that closes a block needs the output register
         m.d.comb += self.i.ready.eq(out.free | ~closes)
@@ -70,14 +71,14 @@ class Delta(wiring.Component):
                 out.emit(last=w.last, base=Mux(index == 0, w.data, base))
                 for j in range(1, n):               # delta d_j sits in deltas[j - 1]
                     with m.If(index == j):
-                        m.d.sync += self.o.payload.deltas[j - 1].eq(diff)
+                        m.d.sync += out.payload.deltas[j - 1].eq(diff)
                     with m.Elif(index + 1 == j):    # first padding word: 0 - x
-                        m.d.sync += self.o.payload.deltas[j - 1].eq(-x)
+                        m.d.sync += out.payload.deltas[j - 1].eq(-x)
                     if j < n - 1:                   # index > n - 1 cannot be
                         with m.Elif(index > j):
-                            m.d.sync += self.o.payload.deltas[j - 1].eq(deltas[j - 1])
+                            m.d.sync += out.payload.deltas[j - 1].eq(deltas[j - 1])
                     with m.Else():
-                        m.d.sync += self.o.payload.deltas[j - 1].eq(0)
+                        m.d.sync += out.payload.deltas[j - 1].eq(0)
             with m.Else():
                 m.d.sync += index.eq(index + 1)
                 with m.If(index == 0):

@@ -40,7 +40,7 @@ class DeltaReverse(wiring.Component):
         p = self._p
         blk = self.i.payload
         index = Signal(range(p.block_size))
-        acc = Signal(p.word_bits)
+        acc = Signal(p.word_bits, reset_less=True)     # written by word 0 of every block
 
         word = Signal(p.word_bits)
         with m.Switch(index):
@@ -50,7 +50,7 @@ class DeltaReverse(wiring.Component):
                 with m.Case(i):
                     m.d.comb += word.eq(acc + blk.deltas[i - 1])
 
-        out = OutputRegister(m, self.o)
+        out = OutputRegister(m, self.o, reset_less=True, name="word")
         final = blk.end | (index == p.block_size - 1)
         m.d.comb += self.i.ready.eq(out.free & final)
         with m.If(out.free & self.i.valid):

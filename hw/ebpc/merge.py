@@ -52,7 +52,7 @@ class Merge(wiring.Component):
         ended = Signal()                          # the transfer's BPC ``end`` was taken
         error = Signal()
 
-        out = OutputRegister(m, self.o)
+        out = OutputRegister(m, self.o, reset_less=True, name="word")
 
         with m.FSM():
             with m.State("WORDS"):
@@ -72,8 +72,8 @@ class Merge(wiring.Component):
                 with m.If(go):
                     m.d.comb += self.i_flags.ready.eq(1)
                     # the output register is free: the N-th word waits in it, not valid yet
-                    m.d.sync += [self.o.payload.data.eq(value), self.o.payload.last.eq(0),
-                                 self.o.payload.error.eq(0)]
+                    m.d.sync += [out.payload.data.eq(value), out.payload.last.eq(0),
+                                 out.payload.error.eq(0)]
                     with m.If(flag.nonzero):
                         m.d.sync += any_nonzero.eq(1)
                     with m.If(flag.error):

@@ -66,14 +66,17 @@ class PlaneBuffer(wiring.Component):
         m = Module()
         p = self._p
         item = self.i.payload
-        planes = [Signal(p.plane_bits, name=f"plane{b}") for b in range(p.planes)]
-        prev = Signal(p.plane_bits)               # the last plane written
-        base = Signal(p.word_bits)
+        # data registers without reset: a block writes every plane before it leaves, and the
+        # payload is read only while valid
+        planes = [Signal(p.plane_bits, name=f"plane{b}", reset_less=True)
+                  for b in range(p.planes)]
+        prev = Signal(p.plane_bits, reset_less=True)   # the last plane written
+        base = Signal(p.word_bits, reset_less=True)
 
         new, carry = next_planes(m, p, item, planes, prev)
 
         emits = item.done | item.end
-        out = OutputRegister(m, self.o)
+        out = OutputRegister(m, self.o, reset_less=True, name="blk")
         m.d.comb += self.i.ready.eq(out.free | ~emits)
         take = self.i.valid & self.i.ready
 

@@ -150,7 +150,7 @@ class SymbolCoder(wiring.Component):
                          nt.eq(total + lane_len[k])]
             bits, total = nb, nt
 
-        out = OutputRegister(m, self.o)
+        out = OutputRegister(m, self.o, reset_less=True, name="item")
         final = phase == last_item
         m.d.comb += self.i.ready.eq(out.free & final)
         with m.If(out.free & self.i.valid):
@@ -217,15 +217,15 @@ class SerialSymbolCoder(wiring.Component):
         sends = at_base | flush | (symbol & ~zero)
         final = tail | ((phase == p.planes) & ~zero & (run == 0))
 
-        out = OutputRegister(m, self.o)
+        out = OutputRegister(m, self.o, reset_less=True, name="item")
         m.d.comb += self.i.ready.eq(out.free & final)
         with m.If(out.free & self.i.valid):
             with m.If(sends):                   # the payload is written in every cycle
                 out.emit()
             m.d.sync += [
-                self.o.payload.bits.eq(Mux(at_base, blk.base, Mux(flush, r_code, code))),
-                self.o.payload.len.eq(Mux(at_base, p.word_bits, Mux(flush, r_len, length))),
-                self.o.payload.last.eq(blk.last & final),
+                out.payload.bits.eq(Mux(at_base, blk.base, Mux(flush, r_code, code))),
+                out.payload.len.eq(Mux(at_base, p.word_bits, Mux(flush, r_len, length))),
+                out.payload.last.eq(blk.last & final),
             ]
             with m.If(final):
                 m.d.sync += [phase.eq(0), run.eq(0), prev.eq(0)]

@@ -49,11 +49,13 @@ class ZeroRunCoder(wiring.Component):
         m = Module()
         w = self.i.payload
         run = Signal(range(ZNZ_MAX_RUN))            # zeros pending in the current run
-        held = Signal.like(w.data)                  # the latest non-zero word, not yet sent
+        held = Signal.like(w.data, reset_less=True)  # the latest non-zero word, not yet sent
         held_valid = Signal()
         held_end = Signal()                         # ... and it ends its transfer
 
-        znz, nz = OutputRegister(m, self.o_znz), OutputRegister(m, self.o_nz)
+        # the payloads have no reset: they are read only while valid
+        znz = OutputRegister(m, self.o_znz, reset_less=True, name="znz")
+        nz = OutputRegister(m, self.o_nz, reset_less=True, name="nz")
         znz_free, nz_free = znz.free, nz.free
         m.d.comb += self.i.ready.eq(znz_free & nz_free)
         take = self.i.valid & self.i.ready
@@ -74,9 +76,9 @@ class ZeroRunCoder(wiring.Component):
             znz.emit()
         with m.If(take):
             m.d.sync += [
-                self.o_znz.payload.bits.eq(code),
-                self.o_znz.payload.len.eq(length),
-                self.o_znz.payload.last.eq(w.last),
+                znz.payload.bits.eq(code),
+                znz.payload.len.eq(length),
+                znz.payload.last.eq(w.last),
             ]
             with m.If(zero & ~full_run & ~w.last):
                 m.d.sync += run.eq(run + 1)

@@ -53,13 +53,14 @@ class ZnzDecoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         win = self.window
-        remaining = Signal(COUNT_BITS)                # flags still to emit after this one
+        # flags still to emit after this one (loaded from the count before it is read)
+        remaining = Signal(COUNT_BITS, reset_less=True)
         run_left = Signal(range(1 << ZNZ_RUN_BITS))   # zero flags still owed by the last code
         starved = Signal()                            # the stream ended early: zeros from here
         error = Signal()
         held = Signal()                               # the N-th flag, kept until the drain ends
 
-        out = OutputRegister(m, self.o)
+        out = OutputRegister(m, self.o, reset_less=True, name="flag")
 
         def emit(nonzero, last=0, err=0):
             out.emit(nonzero=nonzero, last=last, error=err)
