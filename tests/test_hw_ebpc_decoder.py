@@ -85,18 +85,25 @@ def test_znz_decoder(p, pause):
     assert [d["error"] for t in got for d in t[:-1]] == [0] * sum(len(t) - 1 for t in got)
 
 
+#: (symbol decoder, plane buffer) pairs: the fast top's, the one-block-register pair, and the
+#: ``serial=1`` top's (one lane, a plane buffer that fills the next block while one leaves)
+STAGE_PAIRS = {"parallel": (SymbolDecoder, PlaneBuffer),
+               "serial": (SerialSymbolDecoder, SerialPlaneBuffer),
+               "serial_two_blocks": (SerialSymbolDecoder, lambda p: PlaneBuffer(p, lanes=1))}
+
+
 @pytest.mark.parametrize("p", PARAMS, ids=str)
 @pytest.mark.parametrize("pause", ["none", "random"])
-@pytest.mark.parametrize("serial", [False, True], ids=["parallel", "serial"])
+@pytest.mark.parametrize("serial", list(STAGE_PAIRS))
 def test_symbol_decoder_and_plane_buffer(serial, p, pause):
     xs = [x for x in transfer_set(p, 2) if x.any()]
     streams = [ebpc.encode(x, p.word_bits, p.block_size)[1] for x in xs]
+    decoder_cls, planes_cls = STAGE_PAIRS[serial]
 
     class Stages(wiring.Component):
         def __init__(self):
-            self.unpacked = Unpacked((SerialSymbolDecoder if serial else SymbolDecoder)(p),
-                                     p.word_bits)
-            self.planes = (SerialPlaneBuffer if serial else PlaneBuffer)(p)
+            self.unpacked = Unpacked(decoder_cls(p), p.word_bits)
+            self.planes = planes_cls(p)
             super().__init__({"i": self.unpacked.signature.members["i"],
                               "o": self.planes.signature.members["o"]})
 

@@ -10,7 +10,7 @@ from ..params import parametrised
 from .delta_reverse import DeltaReverse
 from .layouts import COUNT_BITS, EBPC_PARAMS, SERIAL_PARAM, EBPCParams, output_word_layout
 from .merge import Merge
-from .plane_buffer import PlaneBuffer, SerialPlaneBuffer
+from .plane_buffer import PlaneBuffer
 from .symbol_decoder import SerialSymbolDecoder, SymbolDecoder, symbol_window
 from .znz_decoder import ZNZ_WINDOW, ZnzDecoder
 
@@ -25,10 +25,10 @@ class EBPCDecoder(wiring.Component):
     :class:`BitUnpacker` -> :class:`SymbolDecoder` -> :class:`PlaneBuffer` ->
     :class:`DeltaReverse` (non-zero words); :class:`Merge` lays the words over the flags.
 
-    ``serial=1`` selects the area-optimised stages: one symbol code per cycle with a narrower
-    BPC unpacker (:class:`SerialSymbolDecoder`), and one block register instead of two
-    (:class:`SerialPlaneBuffer`). Same streams, lower throughput
-    (docs/synthesis.md).
+    ``serial=1`` selects the area-optimised stage: one symbol code per cycle with a narrower
+    BPC unpacker (:class:`SerialSymbolDecoder`, its output not registered) in front of a
+    one-lane :class:`PlaneBuffer`, which still collects the next block while the previous one
+    is emptied. Same streams, about the same throughput on 8-bit words (docs/synthesis.md).
 
     Members
     -------
@@ -76,16 +76,14 @@ class EBPCDecoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         p = self._p
-        decoder_cls, planes_cls = (SerialSymbolDecoder, SerialPlaneBuffer) if self._serial \
-            else (SymbolDecoder, PlaneBuffer)
-        symbols = decoder_cls(p)
+        symbols = (SerialSymbolDecoder if self._serial else SymbolDecoder)(p)
         width = symbol_window(p, symbols.lanes)
         m.submodules.znz_unpacker = znz_unpacker = BitUnpacker(p.word_bits, ZNZ_WINDOW,
                                                               ZNZ_WINDOW)
         m.submodules.znz_decoder = znz = ZnzDecoder(p)
         m.submodules.bpc_unpacker = bpc_unpacker = BitUnpacker(p.word_bits, width, width)
         m.submodules.symbol_decoder = symbols
-        m.submodules.plane_buffer = planes = planes_cls(p)
+        m.submodules.plane_buffer = planes = PlaneBuffer(p, symbols.lanes)
         m.submodules.delta_reverse = reverse = DeltaReverse(p)
         m.submodules.merge = merge = Merge(p)
 

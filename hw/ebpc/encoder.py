@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from ..bitpack import BitPacker
 from ..bitpack import word_layout as packed_layout
 from ..params import Param, parametrised
-from .delta import Delta, SerialDelta
+from .delta import Delta
 from .layouts import EBPC_PARAMS, SERIAL_PARAM, ZNZ_CODE_BITS, EBPCParams, item_bits, word_layout
 from .symbol_coder import SerialSymbolCoder, SymbolCoder
 from .zero_run import ZeroRunCoder
@@ -24,11 +24,12 @@ class EBPCEncoder(wiring.Component):
     and their deltas; :class:`SymbolCoder` codes each block as a few items; a second
     :class:`BitPacker` packs them onto ``o_bpc``.
 
-    ``serial=1`` selects the area-optimised stages: one block register instead of two and one
-    symbol code per cycle with a narrower BPC packer (:class:`SerialDelta`,
-    :class:`SerialSymbolCoder`); the streams are the same, throughput drops
-    (docs/synthesis.md). At ``bpc_words=2`` a port word carries two stream words, the first in
-    the high half, and ``half`` marks a final port word whose low half is not part of the stream.
+    ``serial=1`` selects the area-optimised stage: one symbol code per cycle with a narrower
+    BPC packer (:class:`SerialSymbolCoder`); :class:`Delta` still fills the next block while
+    one is coded. The streams are the same; a block is coded in ``word_bits + 2`` cycles or
+    more, so throughput drops where blocks come faster (docs/synthesis.md). At ``bpc_words=2``
+    a port word carries two stream words, the first in the high half, and ``half`` marks a
+    final port word whose low half is not part of the stream.
 
     Members
     -------
@@ -81,10 +82,8 @@ class EBPCEncoder(wiring.Component):
         p = self._p
         m.submodules.zero_run = zero_run = ZeroRunCoder(p)
         m.submodules.znz_packer = znz_packer = BitPacker(ZNZ_CODE_BITS, p.word_bits)
-        delta_cls, coder_cls = (SerialDelta, SerialSymbolCoder) if self._serial else \
-            (Delta, SymbolCoder)
-        m.submodules.delta = delta = delta_cls(p)
-        m.submodules.symbol_coder = coder = coder_cls(p)
+        m.submodules.delta = delta = Delta(p)
+        m.submodules.symbol_coder = coder = (SerialSymbolCoder if self._serial else SymbolCoder)(p)
         m.submodules.bpc_packer = bpc_packer = BitPacker(item_bits(p, coder.lanes),
                                                          self._bpc_bits, p.word_bits)
         wiring.connect(m, wiring.flipped(self.i_words), zero_run.i)

@@ -16,8 +16,8 @@ __all__ = ["EBPC_PARAMS", "SERIAL_PARAM", "EBPCParams", "word_layout", "block_la
 EBPC_PARAMS = (Param("word_bits", (8, 16), "word width in bits (signed words)"),
                Param("block_size", (8, 16), "words per BPC block"))
 #: the configuration switch of both EBPC tops
-SERIAL_PARAM = Param("serial", (0, 1), "1: area-optimised (one block register, one symbol code "
-                                       "per cycle; same streams, lower throughput)")
+SERIAL_PARAM = Param("serial", (0, 1), "1: area-optimised (one symbol code per cycle; same "
+                                       "streams, lower throughput on incompressible blocks)")
 
 #: longest ZNZ output per input word: a pending zero run (0 + 4 bits) and a 1
 ZNZ_CODE_BITS = 1 + ZNZ_RUN_BITS + 1

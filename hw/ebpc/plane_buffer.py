@@ -10,16 +10,19 @@ from .layouts import decoded_block_layout, symbol_lanes, symbols_layout
 __all__ = ["PlaneBuffer", "SerialPlaneBuffer", "next_planes", "plane_deltas"]
 
 
-def next_planes(m, p, item, planes, prev):
-    """The planes after symbols item ``item`` (lane by lane, each writing k planes from its first
-    symbol: P = X XOR previous plane, or 0 for ``direct``), and the last plane written."""
+def next_planes(m, p, item, planes, prev, take):
+    """The planes after symbols item ``item`` when ``take`` (lane by lane, each writing k planes
+    from its first symbol: P = X XOR previous plane, or 0 for ``direct``), else ``planes``; and
+    the last plane written. ``take`` gates the lanes, so the planes need no enable of their
+    own: they are written with the result every cycle."""
     new = list(planes)
     carry = Mux(item.has_base, 0, prev)
     first = item.start
     for n, lane in enumerate(item.lanes):
         value = Signal(p.plane_bits, name=f"lane{n}_plane")
         m.d.comb += value.eq(Mux(lane.direct, 0, lane.x ^ carry))
-        new = [Mux(lane.valid & (first <= b) & (b < first + lane.k), value, new[b])
+        writes = take & lane.valid
+        new = [Mux(writes & (first <= b) & (b < first + lane.k), value, new[b])
                for b in range(p.planes)]
         carry = Mux(lane.valid, value, carry)
         first = Mux(lane.valid, first + lane.k, first)
@@ -43,11 +46,14 @@ class PlaneBuffer(wiring.Component):
     Parameters
     ----------
     params : EBPCParams
+    lanes : int
+        Symbol codes per item (default ``symbol_lanes(params)``, :class:`SymbolDecoder`'s; 1
+        behind :class:`SerialSymbolDecoder`).
 
     Members
     -------
-    i : In(stream.Signature(symbols_layout(params, symbol_lanes(params))))
-        From :class:`SymbolDecoder`.
+    i : In(stream.Signature(symbols_layout(params, lanes)))
+        From :class:`SymbolDecoder` (or :class:`SerialSymbolDecoder`).
     o : Out(stream.Signature(decoded_block_layout))
 
     Latency 1 cycle from the item that completes a block. Throughput one item per cycle.
@@ -55,10 +61,11 @@ class PlaneBuffer(wiring.Component):
     block is still on ``o``; ``i.ready`` depends on ``i.payload``.
     """
 
-    def __init__(self, params):
+    def __init__(self, params, lanes=None):
         self._p = params
+        lanes = symbol_lanes(params) if lanes is None else lanes
         super().__init__({
-            "i": In(stream.Signature(symbols_layout(params, symbol_lanes(params)))),
+            "i": In(stream.Signature(symbols_layout(params, lanes))),
             "o": Out(stream.Signature(decoded_block_layout(params))),
         })
 
@@ -73,15 +80,14 @@ class PlaneBuffer(wiring.Component):
         prev = Signal(p.plane_bits, reset_less=True)   # the last plane written
         base = Signal(p.word_bits, reset_less=True)
 
-        new, carry = next_planes(m, p, item, planes, prev)
-
         emits = item.done | item.end
         out = OutputRegister(m, self.o, reset_less=True, name="blk")
         m.d.comb += self.i.ready.eq(out.free | ~emits)
         take = self.i.valid & self.i.ready
+        new, carry = next_planes(m, p, item, planes, prev, take)
 
+        m.d.sync += [planes[b].eq(new[b]) for b in range(p.planes)]
         with m.If(take):
-            m.d.sync += [planes[b].eq(new[b]) for b in range(p.planes)]
             m.d.sync += prev.eq(carry)
             with m.If(item.has_base):
                 m.d.sync += base.eq(item.base)
@@ -132,14 +138,14 @@ class SerialPlaneBuffer(wiring.Component):
                      self.o.payload.error.eq(error)]
         m.d.comb += [self.o.payload.deltas[i].eq(d) for i, d in enumerate(plane_deltas(p, planes))]
 
-        new, carry = next_planes(m, p, item, planes, prev)
         emits = item.done | item.end
         out = OutputRegister(m, self.o)           # its payload is driven from the planes
         m.d.comb += self.i.ready.eq(out.free)
         take = self.i.valid & self.i.ready
+        new, carry = next_planes(m, p, item, planes, prev, take)
         with m.If(take & emits):
             out.emit(end.eq(item.end), error.eq(item.error))
+        m.d.sync += [planes[b].eq(new[b]) for b in range(p.planes)]
         with m.If(take):
-            m.d.sync += [planes[b].eq(new[b]) for b in range(p.planes)]
             m.d.sync += [prev.eq(carry), base.eq(Mux(item.has_base, item.base, base))]
         return m

@@ -164,9 +164,10 @@ class SerialSymbolCoder(wiring.Component):
     ``symbol_codes``): the area-optimised counterpart of :class:`SymbolCoder`.
 
     Cycle 0 sends the base; then symbol j = plane j XOR plane j - 1 is classified, one per
-    cycle, with one code table. A zero symbol sends nothing and lengthens the current run; the
-    run's code leaves in the cycle it ends (the next non-zero symbol waits one cycle), or after
-    the last symbol.
+    cycle, with one code table. A zero symbol sends nothing and lengthens the current run (by
+    two when symbol j + 1 is zero too: both take one cycle); the run's code leaves in the cycle
+    a non-zero symbol ends it (that symbol waits one cycle), or with the block's last symbol
+    when that one is zero.
 
     Parameters
     ----------
@@ -178,7 +179,8 @@ class SerialSymbolCoder(wiring.Component):
     o : Out(stream.Signature(code_layout(item_bits(params, 1))))
 
     Latency: 1 cycle from a block to its base. Throughput: one code per cycle; a block takes
-    ``word_bits + 2`` cycles plus one per zero run that a non-zero symbol ends. Backpressure: the
+    ``word_bits + 2`` cycles plus one per zero run that a non-zero symbol ends, less one per
+    pair of zero symbols taken together. Backpressure: the
     block stays on ``i`` (``i.ready`` low) until its final code is taken by ``o``.
     """
 
@@ -196,26 +198,31 @@ class SerialSymbolCoder(wiring.Component):
         m = Module()
         p = self._p
         blk = self.i.payload
-        phase = Signal(range(p.planes + 2))        # 0 base, 1 + j symbol j, planes + 1 tail run
+        phase = Signal(range(p.planes + 1))        # 0 base, 1 + j symbol j
         run = Signal(range(p.planes + 1))          # zero symbols waiting for their code
         prev = Signal(p.plane_bits)                # plane j - 1 (0 before plane 0)
 
-        plane = Signal(p.plane_bits)
+        plane = Signal(p.plane_bits)               # plane j (phase 1 + j)
+        after = Signal(p.plane_bits)               # plane j + 1
         with m.Switch(phase):
             for b in range(p.planes):
                 with m.Case(b + 1):
                     m.d.comb += plane.eq(block_plane(p, blk, b))
+                    if b + 1 < p.planes:
+                        m.d.comb += after.eq(block_plane(p, blk, b + 1))
         x = plane ^ prev
         zero = x == 0
+        # symbols j and j + 1 both zero: the run grows by two in one cycle
         code, length = nonzero_code(m, p, x, plane, "sym")
-        r_code, r_len = run_code(p, run)
-
         at_base = phase == 0
-        tail = phase == p.planes + 1
-        symbol = ~at_base & ~tail
-        flush = (run != 0) & (tail | (symbol & ~zero))   # the run ends here: its code first
-        sends = at_base | flush | (symbol & ~zero)
-        final = tail | ((phase == p.planes) & ~zero & (run == 0))
+        symbol = ~at_base
+        two = symbol & zero & (phase < p.planes) & (after == plane)
+        last = Mux(two, phase + 1, phase) == p.planes
+        ends = last & zero                       # the block's last run ends with this symbol
+        flush = (run != 0) & symbol & ~zero      # a non-zero symbol ends the run: its code first
+        r_code, r_len = run_code(p, Mux(ends, run + Mux(two, 2, 1), run))
+        sends = at_base | flush | (symbol & ~zero) | ends
+        final = last & (zero | (run == 0))
 
         out = OutputRegister(m, self.o, reset_less=True, name="item")
         m.d.comb += self.i.ready.eq(out.free & final)
@@ -223,8 +230,8 @@ class SerialSymbolCoder(wiring.Component):
             with m.If(sends):                   # the payload is written in every cycle
                 out.emit()
             m.d.sync += [
-                out.payload.bits.eq(Mux(at_base, blk.base, Mux(flush, r_code, code))),
-                out.payload.len.eq(Mux(at_base, p.word_bits, Mux(flush, r_len, length))),
+                out.payload.bits.eq(Mux(at_base, blk.base, Mux(flush | ends, r_code, code))),
+                out.payload.len.eq(Mux(at_base, p.word_bits, Mux(flush | ends, r_len, length))),
                 out.payload.last.eq(blk.last & final),
             ]
             with m.If(final):
@@ -232,7 +239,7 @@ class SerialSymbolCoder(wiring.Component):
             with m.Elif(flush):
                 m.d.sync += run.eq(0)
             with m.Else():
-                m.d.sync += phase.eq(phase + 1)
+                m.d.sync += phase.eq(phase + Mux(two, 2, 1))
                 with m.If(symbol):
-                    m.d.sync += [prev.eq(plane), run.eq(Mux(zero, run + 1, 0))]
+                    m.d.sync += [prev.eq(plane), run.eq(Mux(zero, run + Mux(two, 2, 1), 0))]
         return m
