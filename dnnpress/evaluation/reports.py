@@ -18,17 +18,20 @@ def pyplot():
 
 
 def write(result, stem, text, plot, out=None, summary=None):
-    """``<stem>.json`` and ``<stem>.md`` and ``plot(result, out)`` into ``out`` (default
-    ``build/reports``); print ``summary`` (default ``text``) and what was written."""
+    """``<stem>.json`` and ``<stem>.md`` and ``plot(result, folder)``'s files into ``out``
+    (default ``build/reports``), all at once (:func:`dnnpress.outputs.write_folder`: nothing
+    half-written); print ``summary`` (default ``text``) and what was written."""
+    from dnnpress import outputs
     from dnnpress.paths import REPORTS
 
-    out = Path(out or REPORTS)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{stem}.json").write_text(json.dumps(result, indent=1) + "\n")
-    (out / f"{stem}.md").write_text(text + "\n")
-    before = set(out.glob("*.png"))
-    plot(result, out)
+    out = outputs.check_folder(Path(out or REPORTS))
+
+    def files(tmp):
+        (tmp / f"{stem}.json").write_text(json.dumps(result, indent=1) + "\n")
+        (tmp / f"{stem}.md").write_text(text + "\n")
+        plot(result, tmp)
+
+    written = outputs.write_folder(out, files)
     print(summary if summary is not None else text)
-    pngs = sorted(p.name for p in set(out.glob("*.png")) - before) or ["(plots updated)"]
-    print(f"\nwrote {out}/{stem}.json, {stem}.md, {', '.join(pngs)}")
+    print(f"\nwrote {out}/: {', '.join(p.name for p in written)}")
     return result
