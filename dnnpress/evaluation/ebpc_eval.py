@@ -21,6 +21,7 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -330,7 +331,9 @@ def evaluate(name, names, maps, labels=None, outputs=None, jobs=None, progress=T
     stored beside (``source``, ``inputs``, ...)."""
     if not maps:
         raise nets.BadInput("no activation maps were captured")
+    start = time.perf_counter()
     raw, bits, zeros = compress(maps, jobs, progress, f"{name} maps")
+    seconds = time.perf_counter() - start
     sizes = np.array([m.size for m in maps])
 
     def ratio(b, axis=None):
@@ -352,6 +355,7 @@ def evaluate(name, names, maps, labels=None, outputs=None, jobs=None, progress=T
                    for k, (n, a) in enumerate(zip(names, maps))],
         "images": {m: ratio(b, 0) for m, b in bits.items()},
         "zeros": float((zeros * sizes).sum() / sizes.sum()),
+        "seconds": {"compress": round(seconds, 1), "jobs": jobs or os.cpu_count()},
     }
 
 
@@ -399,6 +403,8 @@ def onnx_report(path, x, name=None, *, input_name=None, ops=DEFAULT_OPS, labels=
 
 
 def _write(r, out):
+    if "started" in r:          # a built-in network: the whole run, from loading the model
+        r["seconds"]["total"] = round(time.perf_counter() - r.pop("started"), 1)
     text = render_markdown(r)
     return reports.write(r, f"ebpc_{r['model']}", text, plot, out, text.split("\n| layer")[0])
 
@@ -417,7 +423,8 @@ def main(model, images=None, out=None, progress=True, jobs=None):
     if model not in NETWORKS:
         raise ValueError(f"--model must be one of {', '.join(NETWORKS)}, not {model!r}")
     net = NETWORKS[model]
-    info = {"source": net.source, "inputs": net.inputs, "title": net.title}
+    info = {"source": net.source, "inputs": net.inputs, "title": net.title,
+            "started": time.perf_counter()}
     run = {"out": out, "jobs": jobs, "progress": progress, **info}
     if model == "lenet5":
         x, labels = nets.mnist_test(images or 10000)
@@ -451,7 +458,8 @@ def table(out=None, jobs=None, progress=True, rerun=False):
                      "ebpc": t["ebpc"], "zvc": t["zvc"], "zstd19": t["zstd19"],
                      "ebpc_b16": t["ebpc_b16"],
                      "paper_network": net.nearest,
-                     "paper": PAPER_TABLE[net.nearest] if net.nearest else None})
+                     "paper": PAPER_TABLE[net.nearest] if net.nearest else None,
+                     "seconds": r.get("seconds", {}).get("total")})
     result = {"paper": PAPER_TABLE, "quantisation": QUANTISATION, "rows": rows}
     text = render_table(result)
     return reports.write(result, "ebpc_table", text, plot_table, folder)
@@ -463,12 +471,13 @@ def render_table(t):
              "compressed bits. The paper's figures (its nearest network; torchvision models, "
              "ImageNet) are from a different set of images and models.", "",
              "| network | inputs | maps | zeros | **EBPC** | ZVC | zstd -19 | EBPC block 16 | "
-             "paper's nearest | paper EBPC |", "|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+             "paper's nearest | paper EBPC | seconds |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
     for r in t["rows"]:
         lines.append(f"| {r['title']} | {r['images']:,} of {r['inputs']} | {r['maps']} | "
                      f"{100 * r['zeros']:.1f} % | **{r['ebpc']:.3f}** | {r['zvc']:.3f} | "
                      f"{r['zstd19']:.3f} | {r['ebpc_b16']:.3f} | {r['paper_network'] or '-'} | "
-                     f"{r['paper'] if r['paper'] else '-'} |")
+                     f"{r['paper'] if r['paper'] else '-'} | {r['seconds'] or '-'} |")
     others = [f"{k} {v}x" for k, v in t["paper"].items()
               if k not in {r["paper_network"] for r in t["rows"]}]
     lines += ["", f"The paper's other networks: {', '.join(others)}."]
@@ -519,8 +528,11 @@ def render_markdown(r):
         lines += ["", f"EBPC total {t['ebpc']:.3f}x; the EBPC paper gives no figure for this "
                       f"network."]
     spread = np.array(r["images"]["ebpc"])
+    sec = r.get("seconds", {})
+    took = (f" Compressed in {sec['compress']} s over {sec['jobs']} processes" +
+            (f", {sec['total']} s in all." if "total" in sec else ".")) if sec else ""
     lines += ["", f"Per input EBPC ratio: min {spread.min():.3f}, median "
-                  f"{np.median(spread):.3f}, max {spread.max():.3f}.", "",
+                  f"{np.median(spread):.3f}, max {spread.max():.3f}.{took}", "",
               "| layer | shape | zeros | EBPC | ZVC | zero RLE | BPC | zstd | EBPC b16 | "
               "EBPC NHWC |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {x['name']} | {'x'.join(map(str, x['shape']))} | {100 * x['zeros']:.1f} % | "
