@@ -17,7 +17,7 @@ import zlib
 
 import numpy as np
 
-from .ebpc import EBPCParams, block_codes, encode, zero_run_codes
+from .ebpc import EBPCParams, block_codes, encoded_bits, zero_run_codes
 
 __all__ = ["ebpc", "zvc", "zero_rle", "bpc", "zlib9", "zstd19", "BASELINES"]
 
@@ -27,8 +27,7 @@ def _flat(words):
 
 
 def ebpc(words, word_bits=8, block_size=8):
-    znz, bpc_stream = encode(words, word_bits, block_size)
-    return 8 * (len(znz) + len(bpc_stream))
+    return encoded_bits(words, word_bits, block_size)
 
 
 def zvc(words, word_bits=8):

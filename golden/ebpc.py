@@ -32,7 +32,7 @@ __all__ = [
     "EBPCParams", "MAX_WORDS", "ZNZ_MAX_RUN", "SymbolClass",
     "CHUNK_WORDS", "CHUNK_BYTES", "ZNZ_CHUNK_BYTES",
     "zero_run_codes", "nonzero_blocks", "block_deltas", "bit_planes", "dbx", "symbol_codes",
-    "block_codes", "encode",
+    "block_codes", "encode", "encoded_bits",
     "znz_flags", "parse_bpc", "decode_symbols", "planes_from_symbols", "deltas_from_planes",
     "words_from_deltas", "merge", "decode", "stats",
 ]
@@ -376,6 +376,26 @@ def encode(words, word_bits=8, block_size=8):
             bpc.add(*block_codes(_blocks(words[:whole], p), p))
         held = words[whole:]
     return znz.getvalue(), bpc.getvalue()
+
+
+def encoded_bits(words, word_bits=8, block_size=8):
+    """``8 * (len(znz) + len(bpc))`` of :func:`encode`'s streams, from the code lengths alone
+    (no stream is packed): each stream is its codes padded to whole words, the BPC stream empty
+    when every word is zero. Same checks as :func:`encode`; about twice as fast."""
+    p = EBPCParams(word_bits, block_size)
+    flat = _as_words(words, p)
+    bits = 0
+    held = np.zeros(0, _wide(p))
+    znz_bits = 0
+    for start, nonzero in _pieces(flat):          # pieces as encode: bounded temporaries
+        znz_bits += int(_znz_codes(nonzero)[1].sum(dtype=np.int64))
+        end = start + nonzero.size
+        words = np.concatenate([held, flat[start:end][nonzero]])
+        whole = words.size if end == flat.size else words.size - words.size % p.block_size
+        if whole:
+            bits += int(block_codes(_blocks(words[:whole], p), p)[1].sum(dtype=np.int64))
+        held = words[whole:]
+    return padded_bits(znz_bits, p.word_bits) + padded_bits(bits, p.word_bits)
 
 
 # ------------------------------------------------------------------------------------------------

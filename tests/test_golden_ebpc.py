@@ -178,6 +178,25 @@ def test_edge_cases_round_trip(case, word_bits, block_size):
     if not x.any():
         assert bpc == b""
     assert np.array_equal(ebpc.decode(znz, bpc, x.size, word_bits, block_size), x)
+    assert ebpc.encoded_bits(x, word_bits, block_size) == 8 * (len(znz) + len(bpc))
+
+
+@settings(max_examples=200, deadline=None)
+@given(tensors())
+def test_encoded_bits_is_the_streams_size(case):
+    """The size-only path (the evaluations' EBPC baseline) counts exactly what encode sends."""
+    x, word_bits, block_size = case
+    znz, bpc = ebpc.encode(x, word_bits, block_size)
+    assert ebpc.encoded_bits(x, word_bits, block_size) == 8 * (len(znz) + len(bpc))
+
+
+def test_encoded_bits_across_pieces():
+    """Maps longer than a piece (CHUNK_WORDS): held blocks and runs cut at the pieces' edges."""
+    rng = np.random.default_rng(11)
+    for zeros in (0.0, 0.6, 0.99):
+        x = rng.integers(-128, 128, 3 * ebpc.CHUNK_WORDS + 13).astype(np.int8)
+        x[rng.random(x.size) < zeros] = 0
+        assert ebpc.encoded_bits(x) == 8 * sum(map(len, ebpc.encode(x)))
 
 
 def test_worst_case_size_bound():
