@@ -211,7 +211,8 @@ def cmd_ebpc_stats(args):
     return 0
 
 
-def _floats(text, option):
+def _floats(texts, option):
+    text = " ".join(texts)
     try:
         values = tuple(float(v) for v in text.replace(",", " ").split())
     except ValueError:
@@ -240,8 +241,10 @@ def cmd_eval_ebpc(args):
     if args.name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", args.name):
         raise CLIError(f"--name names the report files ebpc_<name>.*: letters, digits, '_', '.' "
                        f"and '-' only, not {args.name!r}")
-    if args.onnx and (args.model or args.rtl):
-        raise CLIError("--onnx evaluates your model: give it without --model or --rtl")
+    if args.onnx and args.model:
+        raise CLIError("--onnx evaluates your model: give it without --model")
+    if args.layers and not args.rtl:
+        raise CLIError("--layers goes with --rtl (the maps sent through the RTL)")
     outputs.check_folder(args.out or _reports())
     run = {"out": args.out, "progress": not args.no_progress, "jobs": args.jobs}
     if args.table:
@@ -252,11 +255,11 @@ def cmd_eval_ebpc(args):
                            "batch already preprocessed")
         return _evaluate(_eval_onnx, args, **run)
     model = args.model or "mobilenetv2"
-    if args.rtl:
-        if model != "mobilenetv2":
-            raise CLIError("--rtl runs MobileNetV2 maps: use --model mobilenetv2")
-        return _evaluate(ebpc_rtl.rtl_check, tuple(args.layers or ebpc_rtl.DEFAULT_LAYERS),
-                         args.images or 2, args.out)
+    if args.rtl:                # the maps of the whole batch set the scale, as in the report
+        layers = args.layers or (ebpc_rtl.DEFAULT_LAYERS if model == "mobilenetv2" else None)
+        return _evaluate(lambda: ebpc_rtl.rtl_check(
+            layers, args.images or 2, args.out,
+            captured=ebpc_eval.capture_builtin(model)[:2], model=model))
     return _evaluate(ebpc_eval.main, model, args.images, **run)
 
 
@@ -290,6 +293,13 @@ def _eval_onnx(args, **run):
     if args.ops is not None and not ops:
         raise CLIError(f"--ops takes ONNX op types separated by commas, not {args.ops!r}")
     name = args.name or re.sub(r"[^A-Za-z0-9_.-]", "_", args.onnx.stem)
+    if args.rtl:
+        from .evaluation import ebpc_rtl
+
+        captured = ebpc_eval.capture_onnx(args.onnx, x, args.input, ops or ebpc_eval.DEFAULT_OPS)
+        return ebpc_rtl.rtl_check(args.layers, min(len(x), 2) if args.images is None
+                                  else args.images, run["out"], captured=captured[:2],
+                                  model=name)
     ebpc_eval.onnx_report(args.onnx, x, name, input_name=args.input,
                           ops=ops or ebpc_eval.DEFAULT_OPS, inputs=str(args.inputs), **run)
 
@@ -537,10 +547,10 @@ def parser():
                    "model's input size, else 224)")
     e.add_argument("--resize", type=int, help="with --onnx: shorter side resized to this first "
                    "(default: size x 8 / 7, 256 for 224)")
-    e.add_argument("--mean", help="with --onnx: per-channel mean on the 0..255 scale, 1 or 3 "
-                   "values (default 0; ImageNet: 123.675,116.28,103.53)")
-    e.add_argument("--std", help="with --onnx: per-channel std on the 0..255 scale (default 1; "
-                   "ImageNet: 58.395,57.12,57.375)")
+    e.add_argument("--mean", nargs="+", metavar="M", help="with --onnx: per-channel mean on the "
+                   "0..255 scale, 1 or 3 values (default 0; ImageNet: 123.675 116.28 103.53)")
+    e.add_argument("--std", nargs="+", metavar="S", help="with --onnx: per-channel std on the "
+                   "0..255 scale (default 1; ImageNet: 58.395 57.12 57.375)")
     e.add_argument("--bgr", action="store_true", help="with --onnx: channels in BGR order")
     e.add_argument("--ops", help="with --onnx: ONNX op types whose outputs are captured, "
                    "comma-separated (default Relu,Clip; a Clip only with min 0)")
@@ -552,8 +562,10 @@ def parser():
     e.add_argument("--jobs", type=int, help="processes compressing maps (default: every core)")
     e.add_argument("--out", type=Path, help="report folder (default: build/reports)")
     e.add_argument("--rtl", action="store_true",
-                   help="run real maps through the encoder and decoder RTL in Icarus")
-    e.add_argument("--layers", nargs="+", metavar="LAYER", help="with --rtl: ReLU layers")
+                   help="run real maps (of --model or --onnx) through the encoder and decoder "
+                   "RTL in Icarus")
+    e.add_argument("--layers", nargs="+", metavar="LAYER", help="with --rtl: activation layers "
+                   "(default: MobileNetV2's three, else the first, middle and last)")
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.set_defaults(func=cmd_eval_ebpc)
     e = vsub.add_parser("dict", help="HC-P dictionary compression of real weights: k, G, B, R "

@@ -32,7 +32,8 @@ from . import nets, reports
 
 __all__ = ["PAPER", "PAPER_TABLE", "METHODS", "NETWORKS", "DEFAULT_OPS", "quantise",
            "capture_torch", "capture_onnx", "compress", "evaluate", "torch_report",
-           "onnx_report", "render_markdown", "plot", "main", "table"]
+           "onnx_report", "render_markdown", "plot", "builtin", "capture_builtin", "main",
+           "table"]
 
 #: the EBPC paper's compression ratios (Cavigelli et al., JETCAS 2019, Fig. 8 / Table: 8-bit
 #: post-ReLU feature maps of torchvision models on ImageNet)
@@ -417,26 +418,42 @@ NSFW_PRE = nets.Preprocess(mean=(104.0, 117.0, 123.0), std=(1.0,), bgr=True, lay
 HED_PRE = nets.Preprocess(mean=(104.00699, 116.66877, 122.67892), std=(1.0,), bgr=True)
 
 
-def main(model, images=None, out=None, progress=True, jobs=None):
-    """Evaluate the built-in network ``model`` (see :data:`NETWORKS`) on its built-in inputs,
-    print the summary and write ``ebpc_<model>.{json,md}`` and plots to ``out``."""
+def builtin(model, images=None):
+    """The built-in network ``model`` (see :data:`NETWORKS`) and its inputs: ``("torch", module,
+    batches, labels)`` or ``("onnx", path, inputs, None)``; labels ``None`` where the network is
+    not an ImageNet / MNIST classifier."""
     if model not in NETWORKS:
         raise ValueError(f"--model must be one of {', '.join(NETWORKS)}, not {model!r}")
-    net = NETWORKS[model]
-    info = {"source": net.source, "inputs": net.inputs, "title": net.title,
-            "started": time.perf_counter()}
-    run = {"out": out, "jobs": jobs, "progress": progress, **info}
     if model == "lenet5":
         x, labels = nets.mnist_test(images or 10000)
-        return torch_report(nets.lenet5(), _batches(x, 500), model, labels=labels, **run)
+        return "torch", nets.lenet5(), list(_batches(x, 500)), labels
     if model == "resnet50-nsfw":
         x = np.stack([NSFW_PRE.image(f) for f in nets.photo_files(images or 20)])
-        return onnx_report(nets.nsfw_onnx(), x, model, **run)
+        return "onnx", nets.nsfw_onnx(), x, None
     build, pre, labelled = {"mobilenetv2": (nets.mobilenet_v2, nets.Preprocess(), True),
                             "vgg16bn-craft": (nets.vgg16bn_craft, nets.Preprocess(), False),
                             "vgg16-hed": (nets.vgg16_hed, HED_PRE, False)}[model]
     x, labels = nets.imagenet_photos(images or 20, pre)
-    return torch_report(build(), _batches(x), model, labels=labels if labelled else None, **run)
+    return "torch", build(), list(_batches(x)), labels if labelled else None
+
+
+def capture_builtin(model, images=None):
+    """``(names, maps, outputs)`` of the built-in network ``model`` on its inputs."""
+    kind, net, x, _ = builtin(model, images)
+    return capture_torch(net, x) if kind == "torch" else capture_onnx(net, x)
+
+
+def main(model, images=None, out=None, progress=True, jobs=None):
+    """Evaluate the built-in network ``model`` (see :data:`NETWORKS`) on its built-in inputs,
+    print the summary and write ``ebpc_<model>.{json,md}`` and plots to ``out``."""
+    started = time.perf_counter()
+    kind, net, x, labels = builtin(model, images)
+    n = NETWORKS[model]
+    run = {"out": out, "jobs": jobs, "progress": progress, "source": n.source,
+           "inputs": n.inputs, "title": n.title, "started": started}
+    if kind == "onnx":
+        return onnx_report(net, x, model, **run)
+    return torch_report(net, x, model, labels=labels, **run)
 
 
 def table(out=None, jobs=None, progress=True, rerun=False):
