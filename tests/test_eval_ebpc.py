@@ -194,6 +194,8 @@ def test_onnx_cli_on_an_npy_batch_and_an_image_folder(tmp_path):
     ("empty", "no .jpg, .jpeg or .png files"),
     ("broken", "not a readable JPEG / PNG image"),
     ("npy", "not a readable .npy array"),
+    ("nan", "holds NaN or infinite values (1 of them)"),
+    ("file", "is a file, not a folder or an .npy batch"),
 ])
 def test_onnx_bad_inputs_are_one_line_errors(tmp_path, capsys, case, message):
     _need("onnx", "onnxruntime")
@@ -202,13 +204,16 @@ def test_onnx_bad_inputs_are_one_line_errors(tmp_path, capsys, case, message):
     _tiny_onnx(tmp_path / "tiny.onnx")
     x = np.zeros((4, 2, 6, 5), np.float32)
     np.save(tmp_path / "x.npy", np.moveaxis(x, 1, -1) if case == "layout" else x)
+    x[1, 0, 2, 3] = np.inf
+    np.save(tmp_path / "nan.npy", x)
     (tmp_path / "model.onnx").write_text("hello")
     (tmp_path / "empty").mkdir()
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "a.jpg").write_bytes(b"\xff\xd8 not really")
     (tmp_path / "bad.npy").write_bytes(b"nonsense")
     model = {"text": "model.onnx", "folder": "empty"}.get(case, "tiny.onnx")
-    inputs = {"empty": "empty", "broken": "broken", "npy": "bad.npy"}.get(case, "x.npy")
+    inputs = {"empty": "empty", "broken": "broken", "npy": "bad.npy", "nan": "nan.npy",
+              "file": "model.onnx"}.get(case, "x.npy")
     extra = ["--ops", "Sigmoid"] if case == "ops" else []
     out = tmp_path / "out"
     assert main(["eval", "ebpc", "--onnx", str(tmp_path / model), "--inputs",

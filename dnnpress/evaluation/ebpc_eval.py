@@ -332,6 +332,10 @@ def evaluate(name, names, maps, labels=None, outputs=None, jobs=None, progress=T
     stored beside (``source``, ``inputs``, ...)."""
     if not maps:
         raise nets.BadInput("no activation maps were captured")
+    bad = [n for n, m in zip(names, maps) if not np.isfinite(m).all()]
+    if bad:
+        raise nets.BadInput(f"the network's activation {bad[0]!r} holds NaN or infinite values: "
+                            f"check the model and its inputs")
     start = time.perf_counter()
     raw, bits, zeros = compress(maps, jobs, progress, f"{name} maps")
     seconds = time.perf_counter() - start

@@ -244,8 +244,8 @@ def image_files(folder, count=None):
     """The JPEG / PNG files of ``folder``, sorted by name, the first ``count`` of them."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise BadInput(f"{folder}: no such folder (give a folder of JPEG / PNG files or an .npy "
-                       f"batch)")
+        what = "is a file, not a folder or an .npy batch" if folder.exists() else "no such folder"
+        raise BadInput(f"{folder}: {what} (give a folder of JPEG / PNG files or an .npy batch)")
     files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise BadInput(f"{folder}: no .jpg, .jpeg or .png files in it")
@@ -269,7 +269,11 @@ def inputs(source, pre=Preprocess(), count=None):
                            f"{x.dtype} of shape {x.shape}")
         if count is not None and not 1 <= count <= len(x):
             raise BadInput(f"--images must be 1..{len(x)} ({source} holds {len(x)}), not {count}")
-        return np.ascontiguousarray(x[:count], dtype=np.float32)
+        x = np.ascontiguousarray(x[:count], dtype=np.float32)
+        if not np.isfinite(x).all():
+            raise BadInput(f"{source}: holds NaN or infinite values ({int((~np.isfinite(x)).sum())}"
+                           f" of them); inputs must be finite numbers")
+        return x
     return np.stack([pre.image(f) for f in image_files(source, count)])
 
 
