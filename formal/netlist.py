@@ -15,6 +15,7 @@ from pathlib import Path
 from hw.axis import AXIStreamTop
 
 from .properties import streams
+from .run import report_row
 
 __all__ = ["yosys", "comb_paths"]
 
@@ -53,8 +54,6 @@ def comb_paths(component, module, core=""):
         if proc.returncode:
             raise RuntimeError(f"yosys failed on {module}: {proc.stderr.strip()[-300:]}")
         paths = [n for n, _, _ in pairs if (Path(tmp) / f"{n}.txt").read_text().strip()]
-    return {"core": core, "module": module, "params": {}, "property": "no_comb_path",
-            "doc": "no combinational path from an output's ready to its valid (netlist)",
-            "mode": "netlist", "depth": None, "bound": None,
-            "result": "fail" if paths else "pass", "seconds": round(time.monotonic() - start, 1),
-            "detail": ", ".join(paths), "folder": ""}, paths
+    return report_row(core, module, "no_comb_path", "no combinational path from an output's "
+                      "ready to its valid (netlist)", "netlist", "fail" if paths else "pass",
+                      round(time.monotonic() - start, 1), ", ".join(paths)), paths

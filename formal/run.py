@@ -21,7 +21,7 @@ from pathlib import Path
 from dnnpress import cores
 from dnnpress.paths import BUILD
 
-__all__ = ["Check", "FORMAL", "tools", "run", "checks", "prove"]
+__all__ = ["Check", "FORMAL", "tools", "report_row", "run", "checks", "prove"]
 
 #: work folder of the proofs
 FORMAL = BUILD / "formal"
@@ -72,6 +72,14 @@ class Check:
         return cores.build(self.core, {**self.core.defaults(), **self.params}, self.axis)
 
 
+def report_row(core, module, prop, doc, mode, result, seconds, detail="", params=None,
+               depth=None, bound=None, folder=""):
+    """One row of ``build/reports/formal.json``: a proof, a cover or the netlist check."""
+    return {"core": core, "module": module, "params": params or {}, "property": prop,
+            "doc": doc, "mode": mode, "depth": depth, "bound": bound, "result": result,
+            "seconds": seconds, "detail": detail, "folder": folder}
+
+
 def run(check, folder=None):
     """Run ``check`` in ``folder`` (default ``build/formal/<name>``); return its report row
     (``result``: pass, fail, unknown (the induction did not close) or error)."""
@@ -104,10 +112,9 @@ def run(check, folder=None):
         lines = [line.split("] ", 1)[-1] for line in proc.stdout.splitlines()
                  if "summary:" in line or "Status: failed" in line or "ERROR" in line]
         why = "; ".join(lines[-3:])
-    return {"core": check.core.name, "module": check.module, "params": check.params,
-            "property": check.prop.name, "doc": check.prop.doc, "mode": check.mode,
-            "depth": check.depth, "bound": check.bound or None, "result": result,
-            "seconds": seconds, "detail": why, "folder": str(folder)}
+    return report_row(check.core.name, check.module, check.prop.name, check.prop.doc,
+                      check.mode, result, seconds, why, check.params, check.depth,
+                      check.bound or None, str(folder))
 
 
 def checks(names=None, axis=(False, True)):
