@@ -144,6 +144,8 @@ def test_delta_reverse(p):
     mask = (1 << p.word_bits) - 1
     assert [d["data"] for d in got[:-1]] == [int(v) & mask for v in blocks.ravel()]
     assert got[-1]["end"] == 1 and got[-1]["error"] == 1
+    assert [d["first"] for d in got[:-1]] == [int(i % p.block_size == 0)
+                                              for i in range(blocks.size)]
     assert cycles <= blocks.size + 4                          # one word per cycle
 
 
@@ -159,7 +161,8 @@ def test_merge(pause):
                   for i, v in enumerate(x)]
         if x.any():
             padded = ebpc.nonzero_blocks(x, p).ravel()
-            words += [{"data": int(v) & 0xFF, "end": 0, "error": 0} for v in padded]
+            words += [{"data": int(v) & 0xFF, "end": 0, "error": 0,
+                       "first": int(i % p.block_size == 0)} for i, v in enumerate(padded)]
             words.append({"data": 0, "end": 1, "error": 0})
     dut = Merge(p)
     (out,), _ = simulate(dut, [(dut.i_flags, flags, pauses(pause, 1)),

@@ -80,11 +80,11 @@ class EBPCDecoder(wiring.Component):
         width = symbol_window(p, symbols.lanes)
         m.submodules.znz_unpacker = znz_unpacker = BitUnpacker(p.word_bits, ZNZ_WINDOW,
                                                               ZNZ_WINDOW)
-        m.submodules.znz_decoder = znz = ZnzDecoder(p)
+        m.submodules.znz_decoder = znz = ZnzDecoder(p, early_end=self._serial)
         m.submodules.bpc_unpacker = bpc_unpacker = BitUnpacker(p.word_bits, width, width)
         m.submodules.symbol_decoder = symbols
-        m.submodules.plane_buffer = planes = PlaneBuffer(p, symbols.lanes)
-        m.submodules.delta_reverse = reverse = DeltaReverse(p)
+        m.submodules.plane_buffer = planes = PlaneBuffer(p, symbols.lanes, hold_end=self._serial)
+        m.submodules.delta_reverse = reverse = DeltaReverse(p, pass_end=self._serial)
         m.submodules.merge = merge = Merge(p)
 
         wiring.connect(m, wiring.flipped(self.i_count), znz.i_count)
@@ -96,5 +96,6 @@ class EBPCDecoder(wiring.Component):
         wiring.connect(m, planes.o, reverse.i)
         wiring.connect(m, znz.o, merge.i_flags)
         wiring.connect(m, reverse.o, merge.i_words)
+        m.d.comb += reverse.skip.eq(merge.skip)
         wiring.connect(m, merge.o, wiring.flipped(self.o_words))
         return m

@@ -1,6 +1,6 @@
 """Delta reverse: decoded blocks in, their words out one per cycle."""
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -17,22 +17,31 @@ class DeltaReverse(wiring.Component):
     Parameters
     ----------
     params : EBPCParams
+    pass_end : bool
+        An ``end`` that finds the output register empty is shown on ``o`` combinationally
+        from ``i`` (one cycle less per transfer, a longer ``ready`` path).
 
     Members
     -------
     i : In(stream.Signature(decoded_block_layout))
     o : Out(stream.Signature(decoded_word_layout))
+        ``first`` on word 0 of every block.
+    skip : In(1)
+        Drop the rest of the block on ``i`` (the padding words after a transfer's N-th word):
+        asserted by :class:`Merge` while it takes a word of that block from ``o``.
 
-    Latency 1 cycle. Throughput one word per cycle, ``block_size`` cycles per block (the padding
-    words of a transfer's final block included). Backpressure: the block stays on ``i`` until
-    its final word is taken.
+    Latency 1 cycle. Throughput one word per cycle, ``block_size`` cycles per block; the words
+    of a block after a ``skip`` take no cycle. Backpressure: the block stays on ``i`` until its
+    final word is taken (or skipped).
     """
 
-    def __init__(self, params):
+    def __init__(self, params, pass_end=False):
         self._p = params
+        self._pass_end = bool(pass_end)
         super().__init__({
             "i": In(stream.Signature(decoded_block_layout(params))),
             "o": Out(stream.Signature(decoded_word_layout(params))),
+            "skip": In(1),
         })
 
     def elaborate(self, platform):
@@ -50,10 +59,24 @@ class DeltaReverse(wiring.Component):
                 with m.Case(i):
                     m.d.comb += word.eq(acc + blk.deltas[i - 1])
 
-        out = OutputRegister(m, self.o, reset_less=True, name="word")
+        port, bypass = self.o, Const(0)
+        if self._pass_end:
+            # an ``end`` that finds the register empty goes straight to ``o``
+            port = stream.Signature(decoded_word_layout(p)).create()
+            bypass = ~port.valid & self.i.valid & blk.end
+            passed = Signal(decoded_word_layout(p))
+            m.d.comb += [passed.end.eq(1), passed.error.eq(blk.error),
+                         self.o.valid.eq(port.valid | bypass), port.ready.eq(self.o.ready),
+                         self.o.payload.eq(Mux(port.valid, port.payload, passed))]
+        out = OutputRegister(m, port, reset_less=True, name="word")
         final = blk.end | (index == p.block_size - 1)
-        m.d.comb += self.i.ready.eq(out.free & final)
-        with m.If(out.free & self.i.valid):
+        # index != 0: the word being taken belongs to the block on ``i``
+        drop = self.skip & (index != 0)
+        ready = (out.free & final) | drop
+        m.d.comb += self.i.ready.eq(Mux(bypass, self.o.ready, ready) if self._pass_end else ready)
+        with m.If(drop):
+            m.d.sync += index.eq(0)
+        with m.Elif(out.free & self.i.valid & ~bypass):
             out.emit(acc.eq(word), index.eq(Mux(final, 0, index + 1)),
-                     data=word, end=blk.end, error=blk.error)
+                     data=word, end=blk.end, error=blk.error, first=index == 0)
         return m

@@ -96,8 +96,9 @@ def decoded_block_layout(p):
 
 
 def decoded_word_layout(p):
-    """A decoded non-zero-path word, or with ``end`` the end of the transfer's BPC stream."""
-    return data.StructLayout({"data": p.word_bits, "end": 1, "error": 1})
+    """A decoded non-zero-path word, ``first`` on the first word of each block, or with ``end``
+    the end of the transfer's BPC stream."""
+    return data.StructLayout({"data": p.word_bits, "end": 1, "error": 1, "first": 1})
 
 
 def output_word_layout(p):

@@ -1,6 +1,6 @@
 """Plane buffer: decoded symbols in, whole blocks (base + deltas) out; fast and serial."""
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -49,6 +49,10 @@ class PlaneBuffer(wiring.Component):
     lanes : int
         Symbol codes per item (default ``symbol_lanes(params)``, :class:`SymbolDecoder`'s; 1
         behind :class:`SerialSymbolDecoder`).
+    hold_end : bool
+        An ``end`` that finds the previous block still on ``o`` waits in a register of its own,
+        so the next transfer's first block is collected meanwhile (it leaves after the ``end``).
+        Without it the ``end`` waits on ``i``, which keeps ``i.ready`` shorter (Fmax).
 
     Members
     -------
@@ -61,8 +65,9 @@ class PlaneBuffer(wiring.Component):
     block is still on ``o``; ``i.ready`` depends on ``i.payload``.
     """
 
-    def __init__(self, params, lanes=None):
+    def __init__(self, params, lanes=None, hold_end=False):
         self._p = params
+        self._hold_end = bool(hold_end)
         lanes = symbol_lanes(params) if lanes is None else lanes
         super().__init__({
             "i": In(stream.Signature(symbols_layout(params, lanes))),
@@ -80,9 +85,15 @@ class PlaneBuffer(wiring.Component):
         prev = Signal(p.plane_bits, reset_less=True)   # the last plane written
         base = Signal(p.word_bits, reset_less=True)
 
-        emits = item.done | item.end
         out = OutputRegister(m, self.o, reset_less=True, name="blk")
-        m.d.comb += self.i.ready.eq(out.free | ~emits)
+        if self._hold_end:
+            # the held ``end`` leaves before the next block
+            pending, pending_error = Signal(), Signal()
+            free = out.free & ~pending
+            m.d.comb += self.i.ready.eq(Mux(item.end, ~pending, free | ~item.done))
+        else:
+            pending = Const(0)
+            m.d.comb += self.i.ready.eq(out.free | ~(item.done | item.end))
         take = self.i.valid & self.i.ready
         new, carry = next_planes(m, p, item, planes, prev, take)
 
@@ -91,7 +102,13 @@ class PlaneBuffer(wiring.Component):
             m.d.sync += prev.eq(carry)
             with m.If(item.has_base):
                 m.d.sync += base.eq(item.base)
-        with m.If(take & emits):
+        if self._hold_end:
+            with m.If(out.free & pending):
+                out.emit(end=1, error=pending_error)
+                m.d.sync += pending.eq(0)
+            with m.If(take & item.end & ~out.free):
+                m.d.sync += [pending.eq(1), pending_error.eq(item.error)]
+        with m.If(take & (item.done | item.end) & out.free):
             out.emit(*(out.payload.deltas[i].eq(d) for i, d in enumerate(plane_deltas(p, new))),
                      end=item.end, error=item.error, base=Mux(item.has_base, item.base, base))
         return m

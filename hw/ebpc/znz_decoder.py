@@ -28,6 +28,9 @@ class ZnzDecoder(wiring.Component):
     Parameters
     ----------
     params : EBPCParams
+    early_end : bool
+        When the stream's final word is already in and only padding is left, the N-th flag
+        leaves with ``last`` at once, without the cycle that checks the end.
 
     Members
     -------
@@ -38,12 +41,14 @@ class ZnzDecoder(wiring.Component):
     o : Out(stream.Signature(flag_layout()))
 
     Throughput: one flag per cycle while ZNZ bits are available; one idle cycle per transfer
-    for the count, one to check the end of the stream. Latency 1 cycle. Backpressure on ``o``
+    for the count, one to check the end of the stream (none with ``early_end`` when the final
+    word is already in). Latency 1 cycle. Backpressure on ``o``
     stops decoding.
     """
 
-    def __init__(self, params):
+    def __init__(self, params, early_end=False):
         self._p = params
+        self._early_end = bool(early_end)
         super().__init__({
             "i_count": In(stream.Signature(unsigned(COUNT_BITS))),
             "window": In(window_signature(params.word_bits, ZNZ_WINDOW)),
@@ -81,6 +86,7 @@ class ZnzDecoder(wiring.Component):
             with m.State("DECODE"):
                 nonzero = Signal()
                 got = Signal()                       # a flag is decided this cycle
+                fault = Signal()                     # ... and the stream is malformed
                 first = win.bits[ZNZ_WINDOW - 1]
                 value = win.bits[:ZNZ_RUN_BITS]
                 with m.If(out.free):
@@ -94,15 +100,27 @@ class ZnzDecoder(wiring.Component):
                     with m.Elif(win.avail >= ZNZ_WINDOW):
                         m.d.comb += [got.eq(1), win.take.eq(ZNZ_WINDOW)]
                         with m.If(value > remaining):         # run longer than the words left
+                            m.d.comb += fault.eq(1)
                             m.d.sync += [run_left.eq(remaining), error.eq(1)]
                         with m.Else():
                             m.d.sync += run_left.eq(value)
                     with m.Elif(win.end):
-                        m.d.comb += got.eq(1)
+                        m.d.comb += [got.eq(1), fault.eq(1)]
                         m.d.sync += [starved.eq(1), error.eq(1)]
                 with m.If(got):
                     m.d.sync += remaining.eq(remaining - 1)
-                    ending.item(remaining == 0, lambda: emit(nonzero), held.eq(nonzero))
+                    if self._early_end:
+                        # the stream's last word is in and only padding stays: no CHECK cycle
+                        kept = Signal.like(win.avail, name="kept")   # bits left after the take
+                        m.d.comb += kept.eq(win.avail - win.take)
+                        with m.If((remaining == 0) & win.end & (kept < self._p.word_bits)):
+                            emit(nonzero, last=1, err=error | fault)
+                            m.d.comb += win.flush.eq(1)
+                            m.next = "COUNT"
+                        with m.Else():
+                            ending.item(remaining == 0, lambda: emit(nonzero), held.eq(nonzero))
+                    else:
+                        ending.item(remaining == 0, lambda: emit(nonzero), held.eq(nonzero))
 
             ending.states()
         return m
