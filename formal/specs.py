@@ -36,7 +36,7 @@ UNREACHABLE = ("the induction step may start in a state no run from reset reache
 #: per registered core: K as found by covers (K reached within the cover depth, K + 1 not)
 SPECS = {
     "ebpc-encoder": Spec(bound=2),
-    "ebpc-decoder": Spec(bound=17, cover=44),
+    "ebpc-decoder": Spec(bound=6, cover=44),
     "noc-weight-decoder": Spec(bound=3),
     "dict-decoder": Spec(bound=14),
     "cluster-cache": Spec(bound=3, low=("flush",)),
