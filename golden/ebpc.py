@@ -338,6 +338,20 @@ def _pieces(flat):
         start += nonzero.size
 
 
+def _piece_codes(flat, p):
+    """Per piece of ``flat`` (:func:`_pieces`): its ZNZ codes and the BPC codes of the blocks it
+    completes (``None`` when it completes none), ``(values, lengths)`` each; the non-zero words
+    short of a whole block wait for the next piece, the last piece pads them."""
+    held = np.zeros(0, _wide(p))                  # non-zero words short of a whole block
+    for start, nonzero in _pieces(flat):
+        end = start + nonzero.size
+        words = np.concatenate([held, flat[start:end][nonzero]])
+        whole = words.size if end == flat.size else words.size - words.size % p.block_size
+        held = words[whole:]
+        yield (_znz_codes(nonzero),
+               block_codes(_blocks(words[:whole], p), p) if whole else None)
+
+
 def encode(words, word_bits=8, block_size=8):
     """Compress ``words`` (any shape, flattened in C order) into ``(znz, bpc)`` byte strings.
 
@@ -364,17 +378,11 @@ def encode(words, word_bits=8, block_size=8):
         out of range.
     """
     p = EBPCParams(word_bits, block_size)
-    flat = _as_words(words, p)
     znz, bpc = CodePacker(p.word_bits), CodePacker(p.word_bits)
-    held = np.zeros(0, _wide(p))                  # non-zero words short of a whole block
-    for start, nonzero in _pieces(flat):
-        znz.add(*_znz_codes(nonzero))
-        end = start + nonzero.size
-        words = np.concatenate([held, flat[start:end][nonzero]])
-        whole = words.size if end == flat.size else words.size - words.size % p.block_size
-        if whole:
-            bpc.add(*block_codes(_blocks(words[:whole], p), p))
-        held = words[whole:]
+    for znz_codes, bpc_codes in _piece_codes(_as_words(words, p), p):
+        znz.add(*znz_codes)
+        if bpc_codes is not None:
+            bpc.add(*bpc_codes)
     return znz.getvalue(), bpc.getvalue()
 
 
@@ -383,18 +391,11 @@ def encoded_bits(words, word_bits=8, block_size=8):
     (no stream is packed): each stream is its codes padded to whole words, the BPC stream empty
     when every word is zero. Same checks as :func:`encode`; about twice as fast."""
     p = EBPCParams(word_bits, block_size)
-    flat = _as_words(words, p)
-    bits = 0
-    held = np.zeros(0, _wide(p))
-    znz_bits = 0
-    for start, nonzero in _pieces(flat):          # pieces as encode: bounded temporaries
-        znz_bits += int(_znz_codes(nonzero)[1].sum(dtype=np.int64))
-        end = start + nonzero.size
-        words = np.concatenate([held, flat[start:end][nonzero]])
-        whole = words.size if end == flat.size else words.size - words.size % p.block_size
-        if whole:
-            bits += int(block_codes(_blocks(words[:whole], p), p)[1].sum(dtype=np.int64))
-        held = words[whole:]
+    znz_bits = bits = 0
+    for znz_codes, bpc_codes in _piece_codes(_as_words(words, p), p):
+        znz_bits += int(znz_codes[1].sum(dtype=np.int64))
+        if bpc_codes is not None:
+            bits += int(bpc_codes[1].sum(dtype=np.int64))
     return padded_bits(znz_bits, p.word_bits) + padded_bits(bits, p.word_bits)
 
 
