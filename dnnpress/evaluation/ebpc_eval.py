@@ -196,12 +196,16 @@ def _graph_input(model, path, name):
     raise nets.BadInput(f"{path}: no input {name!r}; inputs: {', '.join(i.name for i in real)}")
 
 
+def _shape(inp):
+    """An ONNX graph input's shape: ints, ``None`` where symbolic."""
+    return tuple(d.dim_value if d.HasField("dim_value") else None
+                 for d in inp.type.tensor_type.shape.dim)
+
+
 def onnx_input_shape(path, input_name=None):
     """The chosen input's shape of the ONNX file: ints, ``None`` where symbolic."""
     model = _load_onnx(path)
-    i = _graph_input(model, path, input_name)
-    return tuple(d.dim_value if d.HasField("dim_value") else None
-                 for d in i.type.tensor_type.shape.dim)
+    return _shape(_graph_input(model, path, input_name))
 
 
 def capture_onnx(path, x, input_name=None, ops=DEFAULT_OPS, batch=4):
@@ -214,8 +218,7 @@ def capture_onnx(path, x, input_name=None, ops=DEFAULT_OPS, batch=4):
     onnx, ort = _onnx_modules()
     model = _load_onnx(path)
     inp = _graph_input(model, path, input_name)
-    shape = [d.dim_value if d.HasField("dim_value") else None
-             for d in inp.type.tensor_type.shape.dim]
+    shape = _shape(inp)
     if len(shape) != x.ndim or any(s is not None and s != g for s, g in zip(shape[1:],
                                                                             x.shape[1:])):
         want = "x".join("N" if s is None else str(s) for s in shape)
@@ -275,9 +278,7 @@ _MAPS = None        # (maps, tops) of the compression under way: shared with for
 def _one_map(task):
     k, i = task
     maps, tops = _MAPS
-    x = maps[k][i]
-    q8 = np.trunc(x * _scale(tops[k], 8)).astype(np.int8)
-    q16 = np.trunc(x * _scale(tops[k], 16)).astype(np.int16)
+    q8, q16 = (quantise(maps[k][i], bits, tops[k]) for bits in (8, 16))
     return k, i, int(np.count_nonzero(q8 == 0)), [_bits(m, q8, q16) for m in METHODS]
 
 
@@ -346,6 +347,7 @@ def evaluate(name, names, maps, labels=None, outputs=None, jobs=None, progress=T
             raw.sum() / b.sum())
 
     net = NETWORKS.get(name)
+    per_layer = {m: ratio(b, 1) for m, b in bits.items()}
     return {
         "model": name, **info, "count": len(maps[0]),
         "accuracy": _accuracy(outputs, labels),
@@ -356,7 +358,7 @@ def evaluate(name, names, maps, labels=None, outputs=None, jobs=None, progress=T
         "methods": METHODS,
         "total": {m: ratio(b) for m, b in bits.items()},
         "layers": [{"name": n, "shape": list(a.shape[1:]), "words": int(a[0].size),
-                    "zeros": float(zeros[k]), **{m: ratio(b, 1)[k] for m, b in bits.items()}}
+                    "zeros": float(zeros[k]), **{m: r[k] for m, r in per_layer.items()}}
                    for k, (n, a) in enumerate(zip(names, maps))],
         "images": {m: ratio(b, 0) for m, b in bits.items()},
         "zeros": float((zeros * sizes).sum() / sizes.sum()),
@@ -369,7 +371,7 @@ def _batches(x, size=10):
 
 
 def torch_report(module, batches, name, *, types=None, labels=None, out=None, jobs=None,
-                 progress=True, **info):
+                 progress=True, started=None, **info):
     """EBPC and the baselines on the feature maps of a torch model, reported like the built-in
     networks: JSON, Markdown and plots ``ebpc_<name>.*`` in ``out`` (default build/reports).
 
@@ -387,6 +389,9 @@ def torch_report(module, batches, name, *, types=None, labels=None, out=None, jo
         Class indices of the inputs: top-1 / top-5 of the model's outputs are reported.
     jobs : int, optional
         Processes for the compression (default: every core).
+    started : float, optional
+        ``time.perf_counter()`` when the run began (loading the model): the report gives the
+        seconds since as ``seconds.total``.
 
     Returns
     -------
@@ -395,21 +400,21 @@ def torch_report(module, batches, name, *, types=None, labels=None, out=None, jo
     """
     names, maps, outputs = capture_torch(module, batches, types)
     r = evaluate(name, names, maps, labels, outputs, jobs, progress, **info)
-    return _write(r, out)
+    return _write(r, out, started)
 
 
 def onnx_report(path, x, name=None, *, input_name=None, ops=DEFAULT_OPS, labels=None, out=None,
-                jobs=None, progress=True, **info):
+                jobs=None, progress=True, started=None, **info):
     """:func:`torch_report` for an ONNX file ``path`` and an input batch ``x`` (numpy)."""
     names, maps, outputs = capture_onnx(path, x, input_name, ops)
     r = evaluate(name or Path(path).stem, names, maps, labels, outputs, jobs, progress,
                  source=info.pop("source", str(path)), **info)
-    return _write(r, out)
+    return _write(r, out, started)
 
 
-def _write(r, out):
-    if "started" in r:          # a built-in network: the whole run, from loading the model
-        r["seconds"]["total"] = round(time.perf_counter() - r.pop("started"), 1)
+def _write(r, out, started=None):
+    if started is not None:     # the whole run, from loading the model
+        r["seconds"]["total"] = round(time.perf_counter() - started, 1)
     text = render_markdown(r)
     return reports.write(r, f"ebpc_{r['model']}", text, plot, out, text.split("\n| layer")[0])
 

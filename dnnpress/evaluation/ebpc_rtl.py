@@ -45,8 +45,8 @@ def rtl_check(layers=DEFAULT_LAYERS, images=2, out=None, limit=None, captured=No
                             f"{', '.join(names)}")
     if not 1 <= images <= len(acts[0]):
         raise nets.BadInput(f"--images must be 1..{len(acts[0])} with --rtl, not {images}")
-    chosen = [(n, i, quantise(acts[names.index(n)])[i].reshape(-1)[:limit])
-              for n in layers for i in range(images)]
+    quantised = {n: quantise(acts[names.index(n)]) for n in layers}     # the whole batch's scale
+    chosen = [(n, i, quantised[n][i].reshape(-1)[:limit]) for n in layers for i in range(images)]
     work = BUILD / "eval"
     work.mkdir(parents=True, exist_ok=True)
     np.savez(work / "rtl_maps.npz", **{f"map{k}": q for k, (_, _, q) in enumerate(chosen)})
