@@ -225,6 +225,7 @@ def _floats(texts, option):
 
 def cmd_eval_ebpc(args):
     from .evaluation import ebpc_eval, ebpc_rtl
+    from .paths import REPORTS
 
     if args.images is not None and args.images < 1:
         raise CLIError(f"--images must be at least 1, not {args.images}")
@@ -245,7 +246,7 @@ def cmd_eval_ebpc(args):
         raise CLIError("--onnx evaluates your model: give it without --model")
     if args.layers and not args.rtl:
         raise CLIError("--layers goes with --rtl (the maps sent through the RTL)")
-    outputs.check_folder(args.out or _reports())
+    outputs.check_folder(args.out or REPORTS)
     run = {"out": args.out, "progress": not args.no_progress, "jobs": args.jobs}
     if args.table:
         return _evaluate(ebpc_eval.table, rerun=args.rerun, **run)
@@ -263,18 +264,12 @@ def cmd_eval_ebpc(args):
     return _evaluate(ebpc_eval.main, model, args.images, **run)
 
 
-def _reports():
-    from .paths import REPORTS
-
-    return REPORTS
-
-
 def _eval_onnx(args, **run):
     """``--onnx``: the model's input shape fills in --layout and --size where not given."""
     from .evaluation import ebpc_eval, nets
 
     shape = ebpc_eval.onnx_input_shape(args.onnx, args.input)
-    if args.inputs.suffix.lower() != ".npy" or args.inputs.is_dir():
+    if not nets.is_batch(args.inputs):
         layout = args.layout
         if layout is None:          # channels last when the last axis looks like colours
             layout = "nhwc" if len(shape) == 4 and shape[3] in (1, 3) and shape[1] not in (
@@ -292,16 +287,17 @@ def _eval_onnx(args, **run):
     ops = tuple(o.strip() for o in args.ops.split(",") if o.strip()) if args.ops else None
     if args.ops is not None and not ops:
         raise CLIError(f"--ops takes ONNX op types separated by commas, not {args.ops!r}")
+    ops = ops or ebpc_eval.DEFAULT_OPS
     name = args.name or re.sub(r"[^A-Za-z0-9_.-]", "_", args.onnx.stem)
     if args.rtl:
         from .evaluation import ebpc_rtl
 
-        captured = ebpc_eval.capture_onnx(args.onnx, x, args.input, ops or ebpc_eval.DEFAULT_OPS)
+        captured = ebpc_eval.capture_onnx(args.onnx, x, args.input, ops)
         return ebpc_rtl.rtl_check(args.layers, min(len(x), 2) if args.images is None
                                   else args.images, run["out"], captured=captured[:2],
                                   model=name)
     ebpc_eval.onnx_report(args.onnx, x, name, input_name=args.input,
-                          ops=ops or ebpc_eval.DEFAULT_OPS, inputs=str(args.inputs), **run)
+                          ops=ops, inputs=str(args.inputs), **run)
 
 
 def _evaluate(run, *args, **kwargs):
@@ -486,14 +482,9 @@ def _report_args(e):
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _ebpc_networks():
-    """The built-in networks of ``eval ebpc`` (no torch import: the names only)."""
-    from .evaluation.ebpc_eval import NETWORKS
-
-    return NETWORKS
-
-
 def parser():
+    from .evaluation.ebpc_eval import NETWORKS as ebpc_networks  # names only: no torch import
+
     ap = argparse.ArgumentParser(prog="dnnpress", description=__doc__.splitlines()[0])
     ap.add_argument("--version", action="version", version=f"dnnpress {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -532,7 +523,7 @@ def parser():
                         "SRC (a folder of JPEG / PNG files, preprocessed by --size, --resize, "
                         "--mean, --std, --bgr, --layout; or an .npy batch already "
                         "preprocessed).")
-    e.add_argument("--model", choices=tuple(_ebpc_networks()),
+    e.add_argument("--model", choices=tuple(ebpc_networks),
                    help="a built-in network (default mobilenetv2)")
     e.add_argument("--onnx", type=Path, metavar="MODEL.onnx", help="your ONNX model")
     e.add_argument("--inputs", type=Path, metavar="SRC", help="with --onnx: a folder of JPEG / "

