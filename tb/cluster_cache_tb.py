@@ -18,8 +18,9 @@ from tb.suite import Run
 
 CORE = "cluster-cache"
 #: ``make test``: every test below on each
-PARAM_SETS = ({"sets": 4, "policy": 0}, {"sets": 4, "policy": 1}, {"sets": 4, "policy": 2},
-              {"sets": 2, "ways": 1, "line_bytes": 8}, {"sets": 1, "ways": 8, "policy": 1})
+PARAM_SETS = ({"sets": 4, "policy": 0}, {"sets": 4, "policy": 1, "outstanding": 2},
+              {"sets": 4, "policy": 2, "outstanding": 16}, {"sets": 2, "ways": 1, "line_bytes": 8},
+              {"sets": 1, "ways": 8, "policy": 1, "outstanding": 8})
 RUNS = {"axis_top": Run(({}, {"sets": 4, "ways": 2, "line_bytes": 8, "policy": 1}), axis=True)}
 
 CTX = Context.of(CORE)

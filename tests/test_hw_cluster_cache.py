@@ -126,32 +126,75 @@ def test_inference_trace_like_golden():
         assert counters == want_counters, POLICIES[policy]
 
 
-def test_hit_timing():
-    """The docstring's timing: ``o_resp.valid`` rises 3 cycles after a hit's request is taken
-    (taken by a ready sink in the next), and hits are taken one per 5 cycles."""
-    dut = ClusterIndexCache(sets=1, ways=2)
+def _timed(dut, requests, latency):
+    """Offer ``requests`` (line addresses, group 0; None: a cycle without a request) back to
+    back with every sink ready and a
+    memory answering ``latency`` cycles after each request; ``(taken, answered, asked)``: the
+    cycles of the ``i_req`` transfers, of the ``o_resp`` transfers (with their hit flag) and of
+    the ``o_mem_req`` transfers."""
     sim = Simulator(dut)
     sim.add_clock(1e-8)
-    taken, answered = [], []
+    taken, answered, asked = [], [], []
 
     async def bench(ctx):
         ctx.set(dut.o_resp.ready, 1)
         ctx.set(dut.o_mem_req.ready, 1)
-        ctx.set(dut.i_mem_resp.valid, 1)          # the memory answers at once
-        ctx.set(dut.i_req.valid, 1)
-        ctx.set(dut.i_req.payload, {"addr": 5, "group": 0, "last": 0})
-        for cycle in range(60):
-            *_, ready, valid = await ctx.tick().sample(dut.i_req.ready, dut.o_resp.valid)
-            if ready:
+        todo = list(requests)
+        due = []
+        for cycle in range(40 + len(requests) * (latency + 3)):
+            idle = bool(todo) and todo[0] is None
+            if idle:
+                todo.pop(0)
+            ctx.set(dut.i_req.valid, bool(todo) and not idle)
+            if todo and not idle:
+                ctx.set(dut.i_req.payload, {"addr": todo[0], "group": 0, "last": 0})
+            ctx.set(dut.i_mem_resp.valid, bool(due) and due[0] <= cycle)
+            *_, ready, valid, hit, mreq, mresp = await ctx.tick().sample(
+                dut.i_req.ready, dut.o_resp.valid, dut.o_resp.payload.hit,
+                dut.o_mem_req.valid, dut.i_mem_resp.ready)
+            if ready and todo and not idle:
                 taken.append(cycle)
+                todo.pop(0)
             if valid:
-                answered.append(cycle)
+                answered.append((cycle, hit))
+            if mreq:
+                asked.append(cycle)
+                due.append(cycle + 1 + latency)
+            if mresp and due and due[0] <= cycle:
+                due.pop(0)
 
     sim.add_testbench(bench)
     sim.run()
-    hits = taken[1:-1]                                    # the first request misses
-    assert len(hits) > 8 and (np.diff(hits) == 5).all(), taken
-    assert [a - r for r, a in zip(hits, answered[1:])] == [4] * len(hits), (taken, answered)
+    return taken, answered, asked
+
+
+def test_one_hit_per_cycle():
+    """The docstring's timing: back-to-back hits are taken one per cycle and answered 3 cycles
+    after their request is taken, one per cycle."""
+    taken, answered, _ = _timed(ClusterIndexCache(sets=1, ways=2), [5] + [None] * 10
+                                + [5] * 40, 0)
+    assert len(taken) == 41 and answered[0][1] == 0
+    hits = taken[-30:]                                   # past the first miss
+    assert (np.diff(hits) == 1).all(), taken
+    assert [c for c, _ in answered[-30:]] == [t + 3 for t in hits]
+    assert all(h for _, h in answered[1:])
+
+
+@pytest.mark.parametrize("outstanding", [2, 4, 8])
+def test_hits_under_a_miss(outstanding):
+    """While two misses wait 30 cycles for the memory, the hits behind them are looked up (up
+    to ``outstanding`` requests queued) and answered right after them, in order."""
+    dut = ClusterIndexCache(sets=1, ways=2, outstanding=outstanding)
+    taken, answered, asked = _timed(dut, [5, 9] + [5] * 12, 30)
+    assert len(asked) == 2 and asked == [taken[0] + 2, taken[1] + 2]
+    # before the first memory response: the queue holds the two misses and outstanding - 2
+    # hits; the lookup stage one more
+    under = [t for t in taken if t < answered[0][0]]
+    assert len(under) == outstanding + 1, (taken, answered)
+    assert (np.diff(under) == 1).all(), taken
+    hits = [h for _, h in answered]
+    assert hits == [0, 0] + [1] * 12
+    assert (np.diff([c for c, _ in answered[1:]]) == 1).all(), answered
 
 
 def test_policy_enum_maps_the_parameter():
@@ -159,7 +202,8 @@ def test_policy_enum_maps_the_parameter():
     assert [p.value for p in Policy] == list(POLICIES)
 
 
-GOOD = {"line_bytes": 16, "ways": 4, "sets": 16, "addr_width": 16, "policy": 0, "group_bits": 2}
+GOOD = {"line_bytes": 16, "ways": 4, "sets": 16, "addr_width": 16, "policy": 0, "group_bits": 2,
+        "outstanding": 4}
 
 
 @pytest.mark.parametrize("name,value,message", [
@@ -182,6 +226,8 @@ GOOD = {"line_bytes": 16, "ways": 4, "sets": 16, "addr_width": 16, "policy": 0, 
     ("sets", "16", "sets must be one of 1, 2, 4, 8, 16, 32, 64, 128, 256, not '16'"),
     ("policy", True, "policy must be one of 0, 1, 2, not True"),
     ("line_bytes", None, "line_bytes must be one of 4, 8, 16, 32, not None"),
+    ("outstanding", 1, "outstanding must be one of 2, 4, 8, 16, not 1"),
+    ("outstanding", 32, "outstanding must be one of 2, 4, 8, 16, not 32"),
 ])
 def test_every_bad_parameter_is_refused(name, value, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):

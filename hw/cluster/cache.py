@@ -2,8 +2,8 @@
 
 import enum
 
-from amaranth.hdl import Array, Module, Mux, Signal
-from amaranth.lib import data, memory, stream, wiring
+from amaranth.hdl import Array, Cat, Module, Mux, Signal
+from amaranth.lib import data, fifo, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.cluster_cache import POLICIES
@@ -37,7 +37,7 @@ class Policy(enum.Enum):
 
 @parametrised
 class ClusterIndexCache(wiring.Component):
-    """The cache of :class:`golden.cluster_cache.CacheModel`, hit for hit.
+    """The cache of :class:`golden.cluster_cache.CacheModel`, hit for hit, one hit per cycle.
 
     Members
     -------
@@ -45,23 +45,35 @@ class ClusterIndexCache(wiring.Component):
                                               "last": 1})))
         A line address and the importance group of its weights; ``last`` is passed through.
     o_resp : Out(stream.Signature(StructLayout({"data": 8 * line_bytes, "hit": 1, "last": 1})))
-        One response per request, in order; ``data`` byte 0 in the top bits; ``last`` copied.
+        One response per request, in request order; ``data`` byte 0 in the top bits; ``last``
+        copied.
     o_mem_req : Out(stream.Signature(StructLayout({"addr": addr_width})))
-        The line address of a miss or a bypass, to the backing memory.
+        The line address of a miss or a bypass, to the backing memory, in request order.
     i_mem_resp : In(stream.Signature(StructLayout({"data": 8 * line_bytes})))
-        The backing memory: one response per request, any latency.
+        The backing memory: one response per request, in order, any latency.
     flush : In(1)
-        Invalidates every line (taken between requests).
+        Invalidates every line: a flush seen in a cycle applies after every request taken
+        before that cycle and before any taken from it on (``i_req`` waits meanwhile).
     hits, misses, bypasses, memory_bytes : Out(32)
-        Counters since reset.
+        Counters since reset, counted at the lookup.
 
-    Per set one register row of every way's valid bit, tag, group and LRU age; line data in a
-    memory of ``sets x ways`` lines. One request at a time. A hit answers 3 cycles after the
-    request is taken (tag compare, data memory read, output register); with ``o_resp`` ready,
-    hits are taken one per 5 cycles (the response leaves one cycle after it appears, the next
-    request is taken one cycle later). A miss or a bypass asks the memory in the cycle after
-    the compare and answers the cycle after the memory's response. Backpressure: ``i_req`` is taken
-    only when the previous response has gone; ``o_resp`` and ``o_mem_req`` hold until taken.
+    Storage: the tag side (per way: tag, group, LRU age) in a memory of ``sets`` rows with a
+    synchronous read port (a register row when ``sets`` is 1); the valid bits in
+    ``sets x ways`` flip-flops (cleared by reset and flush in one cycle); the line data in a
+    memory of ``sets x ways`` lines with a synchronous read port. Both memories are what an SRAM macro offers (one read and one write port, read
+    data one cycle after the address).
+
+    Pipeline: the request is taken and its set's tag row read (cycle 0); the lookup compares,
+    picks the victim, writes the row back (a request right behind reads that row through the
+    memory's write-to-read bypass) and queues the outcome; a miss or bypass also puts its line
+    address on ``o_mem_req`` (cycle 1). The queue holds up to ``outstanding`` looked-up
+    requests, hits under misses included; its head is answered in order: a hit reads its line
+    (cycle 2) and answers in cycle 3; a miss or bypass waits for its memory response, takes
+    it (a miss also writes the line into the data memory) and answers the cycle after. Hits
+    with ``o_resp`` ready go one per cycle, 3 cycles from request to response. Backpressure:
+    ``o_resp`` and ``o_mem_req`` hold until taken; the lookup waits while the queue is full or,
+    for a miss, while ``o_mem_req`` holds an untaken request; ``i_req`` waits while the lookup
+    does. ``i_mem_resp`` is taken only while a miss or bypass is at the queue's head.
     """
 
     PARAMS = (Param("line_bytes", LINE_BYTES, "bytes (entries) per line"),
@@ -71,11 +83,16 @@ class ClusterIndexCache(wiring.Component):
               Param("policy", tuple(range(len(POLICIES))),
                     ", ".join(f"{i} {name}" for i, name in enumerate(POLICIES))
                     + " (pinned: importance-pinned with bypass)"),
-              GROUP_BITS)
+              GROUP_BITS,
+              Param("outstanding", (2, 4, 8, 16), "looked-up requests waiting for their "
+                                                  "response (hits under misses; at most this "
+                                                  "many misses outstanding)"))
 
-    def __init__(self, line_bytes=16, ways=4, sets=16, addr_width=16, policy=0, group_bits=2):
+    def __init__(self, line_bytes=16, ways=4, sets=16, addr_width=16, policy=0, group_bits=2,
+                 outstanding=4):
         self.line_bytes, self.ways, self.sets = line_bytes, ways, sets
         self.addr_width, self.policy, self.group_bits = addr_width, policy, group_bits
+        self.outstanding = outstanding
         line = 8 * line_bytes
         super().__init__({
             "i_req": In(stream.Signature(data.StructLayout({
@@ -90,98 +107,125 @@ class ClusterIndexCache(wiring.Component):
         })
 
     @property
+    def _set_bits(self):
+        return (self.sets - 1).bit_length()
+
+    def _way_layout(self):
+        """Tag, group and LRU age of one way (the valid bit is a flip-flop of its own)."""
+        return data.StructLayout({"tag": self.addr_width - self._set_bits,
+                                  "group": self.group_bits,
+                                  "age": max(1, (self.ways - 1).bit_length())})
+
+    @property
     def storage_bits(self):
         """Data bits and tag-side bits (valid, tag, group, LRU age) of the cache."""
-        set_bits = (self.sets - 1).bit_length()
-        age_bits = (self.ways - 1).bit_length()
-        per_way = 1 + (self.addr_width - set_bits) + self.group_bits + age_bits
+        per_way = 1 + self._way_layout().size
         return self.sets * self.ways * 8 * self.line_bytes, self.sets * self.ways * per_way
 
     def elaborate(self, platform):
         m = Module()
-        n_ways, n_sets = self.ways, self.sets
-        set_bits = (n_sets - 1).bit_length()
-        tag_bits = self.addr_width - set_bits
-        age_bits = max(1, (n_ways - 1).bit_length())
-        entries = n_sets * n_ways
+        n_ways, n_sets, set_bits = self.ways, self.sets, self._set_bits
+        row_layout = data.ArrayLayout(self._way_layout(), n_ways)
+        slot_bits = max(1, (n_sets * n_ways - 1).bit_length())
 
-        m.submodules.lines = mem = memory.Memory(shape=8 * self.line_bytes, depth=entries,
-                                                 init=[])
-        rd, wr = mem.read_port(), mem.write_port()
+        def set_of(addr):
+            return addr[:set_bits] if set_bits else 0
 
-        way_layout = data.StructLayout({"valid": 1, "tag": tag_bits, "group": self.group_bits,
-                                        "age": age_bits})
-        row_layout = data.ArrayLayout(way_layout, n_ways)
-        fresh = [{"valid": 0, "tag": 0, "group": 0, "age": w} for w in range(n_ways)]
-        # one register row per set: every way's valid, tag, group and LRU age
-        rows = Array(Signal(row_layout, init=fresh, name=f"set{i}") for i in range(n_sets))
+        # the tag side: a row per set (tag, group, age of every way) and the valid bits
+        tag_row = Signal(row_layout, name="tag_row")         # what the lookup reads
+        tag_write = Signal(name="tag_write")
+        if n_sets > 1:
+            m.submodules.tags = tags = memory.Memory(shape=row_layout, depth=n_sets, init=[])
+            tag_wr = tags.write_port()
+            tag_rd = tags.read_port(transparent_for=(tag_wr,))
+            m.d.comb += [tag_row.eq(tag_rd.data), tag_wr.en.eq(tag_write)]
+        else:                # one set: its row is a register, read as the memory would be
+            tag_rd = tag_wr = None
+        valid = Array(Signal(n_ways, name=f"valid{i}") for i in range(n_sets))
+        m.submodules.lines = lines = memory.Memory(shape=8 * self.line_bytes,
+                                                   depth=n_sets * n_ways, init=[])
+        line_wr, line_rd = lines.write_port(), lines.read_port()
 
-        addr = Signal(self.addr_width)
-        req_group = Signal(self.group_bits)
-        req_last = Signal()
-        set_idx = Signal(max(1, set_bits))
-        m.d.comb += set_idx.eq(addr[:set_bits] if set_bits else 0)
-        req_tag = addr[set_bits:]
-        row = _SetRow(m, rows, set_idx, row_layout)
+        # flush: pending until no request is in the lookup
+        flushing = Signal(name="flushing")
+        m.d.sync += flushing.eq(flushing | self.flush)
 
-        def slot(w):
-            return set_idx * n_ways + w if n_ways > 1 else set_idx
+        # stage 1: the lookup of the request taken in the cycle before
+        look = Signal(name="look_valid")
+        req = Signal(self.i_req.payload.shape(), reset_less=True, name="look_req")
+        set_idx = Signal(max(1, set_bits), name="set_idx")
+        m.d.comb += set_idx.eq(set_of(req.addr))
+        row = _SetRow(m, tag_row, valid[set_idx], row_layout)
+        hit_any, hit_way = row.match(req.addr[set_bits:])
+        victim, allocate = row.victim(Policy.of(self.policy), req.group)
+        way = Mux(hit_any, hit_way, victim)
 
-        hit_any, hit_way = row.match(req_tag)
-        victim, allocate = row.victim(Policy.of(self.policy), req_group)
+        queue_layout = data.StructLayout({"hit": 1, "keep": 1, "slot": slot_bits, "last": 1})
+        m.submodules.queue = queue = fifo.SyncFIFO(width=queue_layout.size,
+                                                   depth=self.outstanding)
+        mem_req = OutputRegister(m, self.o_mem_req, reset_less=True, name="mem_req_addr")
+        advance = Signal(name="look_advance")
+        m.d.comb += advance.eq(look & queue.w_rdy & (hit_any | mem_req.free))
         count = self._counters(m)
 
-        way = Signal(row.way_shape)
-        keep = Signal()
-        resp = OutputRegister(m, self.o_resp)
-        m.d.comb += [rd.addr.eq(slot(way)), wr.addr.eq(slot(way)),
-                     wr.data.eq(self.i_mem_resp.payload.data),
-                     self.o_mem_req.payload.addr.eq(addr)]
+        entry = data.View(queue_layout, queue.w_data)
+        m.d.comb += [entry.hit.eq(hit_any), entry.keep.eq(allocate), entry.last.eq(req.last),
+                     entry.slot.eq(Cat(way, set_idx) if n_ways > 1 else set_idx),
+                     queue.w_en.eq(advance)]
+        if tag_wr is not None:
+            m.d.comb += [tag_wr.addr.eq(set_idx), tag_wr.data.eq(row.nxt)]
+        else:
+            with m.If(tag_write):
+                m.d.sync += tag_row.eq(row.nxt)
+        with m.If(advance):
+            with m.If(hit_any):
+                m.d.sync += count("hits")
+                row.touch(hit_way)
+            with m.Else():
+                mem_req.emit(count("memory_bytes", self.line_bytes), addr=req.addr)
+                with m.If(allocate):
+                    m.d.sync += count("misses")
+                    row.fill(victim, req.addr[set_bits:], req.group)
+                    row.touch(victim)
+                with m.Else():
+                    m.d.sync += count("bypasses")
+            m.d.comb += tag_write.eq(row.write)
+            with m.If(row.write):
+                m.d.sync += valid[set_idx].eq(row.nxt_valid)
 
-        with m.FSM():
-            with m.State("IDLE"):
-                with m.If(self.flush):
-                    for i in range(n_sets):
-                        m.d.sync += rows[i].eq(row_layout.const(fresh))
-                with m.Else():
-                    m.d.comb += self.i_req.ready.eq(1)
-                    with m.If(self.i_req.valid):
-                        p = self.i_req.payload
-                        m.d.sync += [addr.eq(p.addr), req_group.eq(p.group), req_last.eq(p.last)]
-                        m.next = "LOOKUP"
-            with m.State("LOOKUP"):
-                with m.If(hit_any):
-                    m.d.sync += [way.eq(hit_way), count("hits")]
-                    row.touch(hit_way)
-                    m.next = "READ"
-                with m.Else():
-                    m.d.sync += [way.eq(victim), keep.eq(allocate)]
-                    m.next = "MEM_REQ"
-            with m.State("READ"):                  # the data memory answers next cycle
-                m.next = "HIT"
-            with m.State("HIT"):
-                resp.emit(data=rd.data, hit=1, last=req_last)
-                m.next = "RESPOND"
-            with m.State("MEM_REQ"):
-                m.d.comb += self.o_mem_req.valid.eq(1)
-                with m.If(self.o_mem_req.ready):
-                    m.next = "MEM_WAIT"
-            with m.State("MEM_WAIT"):
-                m.d.comb += self.i_mem_resp.ready.eq(1)
-                with m.If(self.i_mem_resp.valid):
-                    resp.emit(count("memory_bytes", self.line_bytes),
-                              data=self.i_mem_resp.payload.data, hit=0, last=req_last)
-                    with m.If(keep):
-                        m.d.comb += wr.en.eq(1)
-                        row.fill(way, req_tag, req_group)
-                        m.d.sync += count("misses")
-                        row.touch(way)
-                    with m.Else():
-                        m.d.sync += count("bypasses")
-                    m.next = "RESPOND"
-            with m.State("RESPOND"):
-                with m.If(self.o_resp.ready):
-                    m.next = "IDLE"
+        # stage 0: take a request and read its set's tag row
+        m.d.comb += self.i_req.ready.eq(~flushing & ~self.flush & (~look | advance))
+        if tag_rd is not None:
+            m.d.comb += [tag_rd.addr.eq(set_of(self.i_req.payload.addr)),
+                         tag_rd.en.eq(self.i_req.ready)]
+        with m.If(self.i_req.valid & self.i_req.ready):
+            m.d.sync += [look.eq(1), req.eq(self.i_req.payload)]
+        with m.Elif(advance):
+            m.d.sync += look.eq(0)
+        with m.If(flushing & ~look):
+            m.d.sync += [*(v.eq(0) for v in valid), flushing.eq(self.flush)]
+
+        # stage 2: answer the queue's head in order; stage 3: the response register
+        head = data.View(queue_layout, queue.r_data)
+        o = self.o_resp
+        free = ~o.valid | o.ready
+        fetched = Signal(8 * self.line_bytes, reset_less=True, name="fetched")
+        was_hit = Signal(name="resp_hit")
+        last = Signal(name="resp_last")
+        pop = Signal(name="answer")
+        m.d.comb += [self.i_mem_resp.ready.eq(queue.r_rdy & ~head.hit & free),
+                     pop.eq(queue.r_rdy & free & (head.hit | self.i_mem_resp.valid)),
+                     queue.r_en.eq(pop),
+                     line_rd.addr.eq(head.slot), line_rd.en.eq(pop & head.hit),
+                     line_wr.addr.eq(head.slot), line_wr.data.eq(self.i_mem_resp.payload.data),
+                     line_wr.en.eq(pop & ~head.hit & head.keep),
+                     o.payload.data.eq(Mux(was_hit, line_rd.data, fetched)),
+                     o.payload.hit.eq(was_hit), o.payload.last.eq(last)]
+        with m.If(pop):
+            m.d.sync += [o.valid.eq(1), was_hit.eq(head.hit), last.eq(head.last),
+                         fetched.eq(self.i_mem_resp.payload.data)]
+        with m.Elif(o.ready):
+            m.d.sync += o.valid.eq(0)
         return m
 
     def _counters(self, m):
@@ -198,20 +242,25 @@ class ClusterIndexCache(wiring.Component):
 
 
 class _SetRow:
-    """The tag side of the set being looked up: its row ``cur`` (every way's valid, tag, group
-    and LRU age, from ``rows[set_idx]``) and the update ``nxt``, written back in a cycle where
-    :meth:`touch` is called."""
+    """The set being looked up: its row ``cur`` (every way's tag, group and LRU age, from the
+    tag memory's read port) and valid bits ``cur_valid``, and the update ``nxt`` /
+    ``nxt_valid``, written back in a cycle where :meth:`touch` is called.
 
-    def __init__(self, m, rows, set_idx, layout):
+    LRU ages are kept for the valid ways only: they are always the recency ranks
+    ``0..n_valid - 1`` (a fill counts as a use older than every valid way), which is what the
+    golden model's ages are for its valid ways; an invalid way's age is never read, so the
+    tag memory needs no reset and a flush clears only the valid bits."""
+
+    def __init__(self, m, cur, cur_valid, layout):
         self._m = m
-        self.n_ways = n_ways = layout.length
-        self.way_shape = max(1, (n_ways - 1).bit_length())
-        self.cur = cur = Signal(layout, name="cur")
+        self.n_ways = layout.length
+        self.way_shape = max(1, (self.n_ways - 1).bit_length())
+        self.cur = cur
+        self.cur_valid = Signal(self.n_ways, name="cur_valid")
         self.nxt = nxt = Signal(layout, name="nxt")
-        m.d.comb += [cur.eq(rows[set_idx]), nxt.eq(cur)]
+        self.nxt_valid = nxt_valid = Signal(self.n_ways, name="nxt_valid")
+        m.d.comb += [self.cur_valid.eq(cur_valid), nxt.eq(cur), nxt_valid.eq(cur_valid)]
         self.write = Signal(name="write_row")
-        with m.If(self.write):
-            m.d.sync += rows[set_idx].eq(nxt)
 
     def match(self, tag):
         """``(hit_any, hit_way)``: a valid way holds ``tag``, and the lowest such way."""
@@ -219,7 +268,7 @@ class _SetRow:
         hit_any = Signal()
         hit_way = Signal(self.way_shape)
         for w in reversed(range(self.n_ways)):       # the lowest matching way wins
-            with m.If(cur[w].valid & (cur[w].tag == tag)):
+            with m.If(self.cur_valid[w] & (cur[w].tag == tag)):
                 m.d.comb += [hit_any.eq(1), hit_way.eq(w)]
         return hit_any, hit_way
 
@@ -229,11 +278,10 @@ class _SetRow:
         m, cur, n_ways = self._m, self.cur, self.n_ways
         victim = Signal(self.way_shape)
         allocate = Signal()
-        invalid_any = Signal()
         for w in reversed(range(n_ways)):
-            with m.If(~cur[w].valid):
-                m.d.comb += [invalid_any.eq(1), victim.eq(w)]
-        with m.If(invalid_any):
+            with m.If(~self.cur_valid[w]):
+                m.d.comb += victim.eq(w)
+        with m.If(~self.cur_valid.all()):
             m.d.comb += allocate.eq(1)
         with m.Else():
             if policy is Policy.LRU:
@@ -242,10 +290,10 @@ class _SetRow:
                         m.d.comb += victim.eq(w)
                 m.d.comb += allocate.eq(1)
             else:
-                worst = Signal(len(cur[0].group))     # the least important group in the set
-                running = cur[0].group
+                running = cur[0].group                 # the least important group in the set
                 for w in range(1, n_ways):
                     running = Mux(cur[w].group > running, cur[w].group, running)
+                worst = Signal(len(cur[0].group))
                 m.d.comb += worst.eq(running)
                 for w in reversed(range(n_ways)):
                     with m.If(cur[w].group == worst):
@@ -255,13 +303,14 @@ class _SetRow:
         return victim, allocate
 
     def touch(self, way):
-        """Make ``way`` (a signal) the most recently used of the set, and write the row back."""
-        m, cur, nxt = self._m, self.cur, self.nxt
+        """Make ``way`` (a signal) the most recently used of the set and write the row back:
+        every valid way more recent than it (every valid way, if it was invalid) ages by one."""
+        m, cur, nxt, valid = self._m, self.cur, self.nxt, self.cur_valid
         for u in range(self.n_ways):
             with m.If(way == u):
                 for v in range(self.n_ways):
                     if v != u:
-                        with m.If(cur[v].age < cur[u].age):
+                        with m.If(valid[v] & (~valid[u] | (cur[v].age < cur[u].age))):
                             m.d.comb += nxt[v].age.eq(cur[v].age + 1)
                 m.d.comb += nxt[u].age.eq(0)
         m.d.comb += self.write.eq(1)
@@ -271,4 +320,5 @@ class _SetRow:
         m, nxt = self._m, self.nxt
         for u in range(self.n_ways):
             with m.If(way == u):
-                m.d.comb += [nxt[u].valid.eq(1), nxt[u].tag.eq(tag), nxt[u].group.eq(group)]
+                m.d.comb += [self.nxt_valid[u].eq(1), nxt[u].tag.eq(tag),
+                             nxt[u].group.eq(group)]
