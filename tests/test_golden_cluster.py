@@ -96,3 +96,91 @@ def test_trace_refetches_earlier_groups():
     assert groups[:n0] == [0] * n0 and groups[n0:2 * n0] == [0] * n0   # round 2 re-fetches 0
     outcomes, counters = cluster_trace.replay(trace, 64, 4)
     assert outcomes[n0:2 * n0] == [HIT] * n0 and counters.hits == n0
+
+
+def _two_layers():
+    rng = np.random.default_rng(3)
+    layers = [cluster.cluster_layer(rng.normal(0, 1, n)) for n in (900, 1200)]
+    return layers, cluster_blocks.layout(layers)
+
+
+def _tile_hits(lay, n_layers, iterations, batch, tile, partial_sums):
+    """Closed form of the batch tile schedule on a cache holding one tile: in every tile, the
+    first input still running misses and the others hit."""
+    hits = 0
+    for start in range(0, len(iterations), batch):
+        ks = iterations[start:start + batch]
+        for r in range(1, max(ks) + 1):
+            running = sum(k >= r for k in ks)
+            for layer in range(n_layers):
+                n = sum(len(lay.lines(layer, g))
+                        for g in cluster_trace.round_groups(r, partial_sums))
+                assert n >= tile        # no tile's lines survive to a later tile
+                hits += (running - 1) * n
+    return hits
+
+
+@pytest.mark.parametrize("partial_sums", [False, True])
+def test_batch_tile_schedule_hits_in_closed_form(partial_sums):
+    from collections import Counter
+
+    layers, lay = _two_layers()
+    iterations = [1, 4, 2, 3, 4, 2, 1, 3]
+    per_input = cluster_trace.accesses(lay, 2, iterations, partial_sums=partial_sums)
+    for batch, tile in [(3, 4), (8, 4), (1, 4), (5, 8)]:
+        trace = cluster_trace.accesses(lay, 2, iterations, batch=batch, tile_lines=tile,
+                                       partial_sums=partial_sums)
+        assert Counter(trace) == Counter(per_input)     # the same accesses, reordered
+        ways = 4
+        _, c = cluster_trace.replay(trace, tile // ways, ways, policy="lru")
+        assert c.hits == _tile_hits(lay, 2, iterations, batch, tile, partial_sums)
+        assert c.hits + c.misses == len(trace) and c.bypasses == 0
+    lines = [len(lay.lines(layer, g)) for layer in range(2) for g in range(4)]
+    rounds = [sum(lines[4 * layer:4 * layer + r]) for r in range(1, 5) for layer in range(2)]
+    assert len(cluster_trace.accesses(lay, 2, [4])) == sum(rounds)    # re-fetches 0..r-1
+
+
+def test_partial_sums_fetch_each_group_once_per_input():
+    from collections import Counter
+
+    layers, lay = _two_layers()
+    iterations = [2, 4, 1]
+    trace = cluster_trace.accesses(lay, 2, iterations, partial_sums=True)
+    want = Counter((line, g, layer) for k in iterations for layer in range(2)
+                   for g in range(k) for line in lay.lines(layer, g))
+    assert Counter(trace) == want and max(want.values()) == len(iterations)
+    one = cluster_trace.accesses(lay, 2, [4], partial_sums=True)
+    assert len(one) == len(set(one)) == len(lay.memory) // lay.line_bytes
+    # round 2 fetches group 1 only, after round 1's group 0 of both layers
+    n0 = len(lay.lines(0, 0)) + len(lay.lines(1, 0))
+    assert {g for _, g, _ in one[:n0]} == {0} and one[n0][1] == 1
+    assert list(cluster_trace.round_groups(3, True)) == [2]
+    assert list(cluster_trace.round_groups(3)) == [0, 1, 2]
+
+
+def test_schedule_errors():
+    _, lay = _two_layers()
+    with pytest.raises(ValueError, match="batch must be >= 1, not 0"):
+        cluster_trace.accesses(lay, 2, [1], batch=0)
+    with pytest.raises(ValueError, match="tile_lines must be >= 1, not 0"):
+        cluster_trace.accesses(lay, 2, [1], batch=2, tile_lines=0)
+    with pytest.raises(ValueError, match="tile_lines needs a batch"):
+        cluster_trace.accesses(lay, 2, [1], tile_lines=4)
+
+
+def test_compute_once_per_cluster():
+    rng = np.random.default_rng(4)
+    layer = cluster.cluster_layer(rng.normal(0, 1, (40, 7)))
+    x = rng.normal(0, 1, 40)
+    for active in range(5):
+        assert cluster_trace.per_cluster_dot(x, layer, active) == pytest.approx(
+            x @ cluster.masked(layer, active).astype(np.float64), abs=1e-9)
+        groups = range(active)
+        on = layer.group() < active
+        assert cluster_trace.compute_ops(layer, groups, 3) == (3 * on.sum(),) * 2
+        clusters = sum(len(set(layer.cidx[on[:, j], j])) for j in range(7))
+        assert cluster_trace.compute_ops(layer, groups, 3, per_cluster=True) == \
+            (3 * on.sum(), 3 * clusters)
+    # the groups partition the clusters: per-round multiplies add up to all rounds'
+    assert sum(cluster_trace.compute_ops(layer, [g], per_cluster=True)[1] for g in range(4)) \
+        == cluster_trace.compute_ops(layer, range(4), per_cluster=True)[1]
