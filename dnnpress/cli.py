@@ -473,8 +473,12 @@ def cmd_eval_cache(args):
         raise CLIError(f"--trace-images must lie in 1..10000, not {args.trace_images}")
     if not 0 < args.tau < 1:
         raise CLIError(f"--tau must lie in (0, 1), not {args.tau}")
+    if not 1 <= args.batch <= 10000:
+        raise CLIError(f"--batch must lie in 1..10000, not {args.batch}")
+    if args.jobs is not None and args.jobs < 1:
+        raise CLIError(f"--jobs must be at least 1, not {args.jobs}")
     return _evaluate(cache_eval.main, 10000, args.trace_images, args.tau, args.out,
-                     not args.no_progress)
+                     not args.no_progress, batch=args.batch, jobs=args.jobs)
 
 
 def _report_args(e):
@@ -567,11 +571,15 @@ def parser():
     _report_args(e)
     e.set_defaults(func=cmd_eval_dict)
     e = vsub.add_parser("cache", help="cluster-index cache for iterative LeNet-5: accuracy per "
-                        "tau, hit rate, energy and cycle proxies per size and policy")
+                        "tau and schedule, hit rate, energy and cycle proxies per schedule, "
+                        "size and policy")
     e.add_argument("--tau", type=float, default=0.9, help="stopping threshold for the "
                    "memory-side replay (default 0.9)")
     e.add_argument("--trace-images", type=int, default=500, help="images whose accesses are "
                    "replayed (default 500)")
+    e.add_argument("--batch", type=int, default=32, help="inputs per batch of the batch "
+                   "schedules (layer by layer, tiles of the cache's capacity; default 32)")
+    e.add_argument("--jobs", type=int, help="processes replaying traces (default: every core)")
     _report_args(e)
     e.set_defaults(func=cmd_eval_cache)
 
