@@ -82,5 +82,8 @@ def test_lenet_slice(tmp_path):
     assert rows["batch", 4096, "lru"]["hit_rate"] > rows["per-input", 4096, "lru"]["hit_rate"]
     assert rows["partial sums", 0, "-"]["accesses"] < base["accesses"]
     assert rows["compute once", 0, "-"]["memory-bound"]["energy_gain"] > 1
+    sweep = [x for x in r["batch_sweep"] if x["schedule"] == "batch"]
+    assert [x["batch"] for x in sweep] == sorted(set(cache_eval.BATCH_SWEEP) | {4})
+    assert all(a["hit_rate"] <= b["hit_rate"] for a, b in zip(sweep, sweep[1:]))
     assert (tmp_path / "cache_lenet5.png").stat().st_size > 1000
     assert "Goal (5.8x, 9x)" in (tmp_path / "cache_lenet5.md").read_text()

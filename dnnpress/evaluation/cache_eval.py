@@ -53,6 +53,8 @@ SIZES = (512, 1024, 2048, 4096)          # cache bytes (the spec's)
 LARGE = (16384, 65536)
 WAYS, LINE = 4, 16
 BATCH = 32           # inputs per batch of the batch schedules (--batch)
+#: batch sizes measured beside --batch, at one cache size and policy
+BATCH_SWEEP, SWEEP = (1, 4, 8, 16, 32, 64), (4096, "lru")
 ADDR_BITS = 16       # line-address width of the cluster-cache core (valid + tag + group + age)
 ENERGY = {"dram_pj_per_bit": 20.0, "cache_pj_per_bit": 0.16, "mac_pj": 1.5, "add_pj": 0.4,
           "mul_pj": 1.1}
@@ -208,8 +210,7 @@ _JOB = {}      # the replay jobs' shared inputs (set before the worker processes
 def _trace(batch, partial_sums, size):
     j = _JOB
     return cluster_trace.accesses(j["layout"], j["n_layers"], j["stops"][partial_sums],
-                                  batch=j["batch"] if batch else None,
-                                  tile_lines=size // LINE if batch else None,
+                                  batch=batch, tile_lines=size // LINE if batch else None,
                                   partial_sums=partial_sums)
 
 
@@ -291,20 +292,21 @@ def collect(images=10000, trace_images=500, tau=0.9, progress=True, batch=BATCH,
             "mean_rounds": float(stop.mean()), "exact": s.exact,
             "max_logit_diff": float(np.abs(lg - logits[s.partial_sums, False]).max())}
 
-    _JOB.update(layout=lay, n_layers=len(order), stops=stops, batch=batch)
+    _JOB.update(layout=lay, n_layers=len(order), stops=stops)
     sizes = SIZES + LARGE
-    tasks = [(b, ps, size, policy) for b in (False, True) for ps in (False, True)
+    tasks = [(b, ps, size, policy) for b in (None, batch) for ps in (False, True)
              for size in sizes for policy in POLICIES]
+    sweep = [b for b in BATCH_SWEEP if b != batch]
+    tasks += [(b, False, SWEEP[0], SWEEP[1]) for b in sweep]
     counters = _run_replays(tasks, jobs, progress)
-    accesses = {(b, ps): len(_trace(b, ps, LINE * WAYS)) for b in (False, True)
-                for ps in (False, True)}
+    accesses = {ps: len(_trace(None, ps, 0)) for ps in (False, True)}
 
     dense_bytes = sum(2 * w.size for w in kernels.values())
     base_macs = _schedule_compute(layers, SCHEDULES[0], stops[False])[0]
     rounds = int(stops[False].sum())
     baselines = [
-        {"config": "no cache, entries", "dram_bytes": accesses[False, False] * LINE,
-         "misses": accesses[False, False], "macs": base_macs},
+        {"config": "no cache, entries", "dram_bytes": accesses[False] * LINE,
+         "misses": accesses[False], "macs": base_macs},
         {"config": "no cache, dense 16-bit", "dram_bytes": rounds * dense_bytes,
          "misses": rounds * -(-dense_bytes // LINE), "macs": base_macs},
         {"config": "one pass, dense 16-bit", "dram_bytes": n * dense_bytes,
@@ -319,50 +321,67 @@ def collect(images=10000, trace_images=500, tau=0.9, progress=True, batch=BATCH,
                           "cycles_per_inference": c / n}
             refs[b["config"], setting] = (e, c)
 
-    rows = []
-    for s in SCHEDULES:
+    def row(s, b, size, policy):
+        """One (schedule, batch, cache size, policy) row with its proxies and gains."""
         adds, mults, psum = _schedule_compute(layers, s, stops[s.partial_sums])
-        held = (batch if s.batch else 1) * sum(v[2] for v in LAYERS.values()) * PSUM["bits"] // 8
+        held = (b or 1) * sum(v[2] for v in LAYERS.values()) * PSUM["bits"] // 8
         on_chip = held <= PSUM["buffer_bytes"]
-        trace_len = accesses[s.batch, s.partial_sums]
-        for size, policy in [(0, "-")] + [(z, p) for z in sizes for p in POLICIES]:
-            if size:
-                c = counters[s.batch, s.partial_sums, size, policy]
-                sets = size // (WAYS * LINE)
-                r = {"data_bits": 8 * size,
-                     "tag_bits": sets * WAYS * (1 + ADDR_BITS - (sets - 1).bit_length() + 4),
-                     "dram_bytes": c["memory_bytes"], "hits": c["hits"],
-                     "misses": c["misses"] + c["bypasses"], "bypasses": c["bypasses"]}
-            else:
-                r = {"data_bits": 0, "tag_bits": 0, "dram_bytes": trace_len * LINE, "hits": 0,
-                     "misses": trace_len, "bypasses": 0}
-            r = {"schedule": s.name, "size": size, "policy": policy, **r,
-                 "accesses": trace_len, "hit_rate": r["hits"] / trace_len,
-                 "macs": adds, "mults": mults if s.per_cluster else None,
-                 "psum_bytes": psum, "psum_on_chip": on_chip,
-                 "psum_storage_bytes": held if s.partial_sums else 0,
-                 "activation_bytes_per_input": (_activation_bytes(lay, order, size or LINE)
-                                                if s.batch else None),
-                 "dram_bytes_per_inference": r["dram_bytes"] / n}
-            for setting in SETTINGS:
-                e, cyc = proxies(r["dram_bytes"], r["hits"] * LINE, adds, r["misses"], setting,
-                                 hits=r["hits"], mults=r["mults"], psum_bytes=psum,
-                                 psum_on_chip=on_chip)
-                e0, c0 = refs["no cache, entries", setting]
-                e1, c1 = refs["no cache, dense 16-bit", setting]
-                r[setting] = {"energy_uj_per_inference": e / n * 1e-6,
-                              "cycles_per_inference": cyc / n, "energy_gain": e0 / e,
-                              "speedup": c0 / cyc, "energy_gain_vs_dense": e1 / e,
-                              "speedup_vs_dense": c1 / cyc}
-            rows.append(r)
+        trace_len = accesses[s.partial_sums]
+        # a batch's activations if they do not stay on chip: every layer's outputs written and
+        # read back once per round (16-bit), at DRAM's pJ/bit and bandwidth
+        spill = (ACT_BITS // 8 * 2 * sum(v[3] for v in LAYERS.values())
+                 * int(stops[s.partial_sums].sum()) if b else 0)
+        if size:
+            c = counters[b, s.partial_sums, size, policy]
+            sets = size // (WAYS * LINE)
+            r = {"data_bits": 8 * size,
+                 "tag_bits": sets * WAYS * (1 + ADDR_BITS - (sets - 1).bit_length() + 4),
+                 "dram_bytes": c["memory_bytes"], "hits": c["hits"],
+                 "misses": c["misses"] + c["bypasses"], "bypasses": c["bypasses"]}
+        else:
+            r = {"data_bits": 0, "tag_bits": 0, "dram_bytes": trace_len * LINE, "hits": 0,
+                 "misses": trace_len, "bypasses": 0}
+        r = {"schedule": s.name, "batch": b, "size": size, "policy": policy, **r,
+             "accesses": trace_len, "hit_rate": r["hits"] / trace_len,
+             "macs": adds, "mults": mults if s.per_cluster else None,
+             "psum_bytes": psum, "psum_on_chip": on_chip,
+             "psum_storage_bytes": held if s.partial_sums else 0,
+             "activation_bytes_per_input": (_activation_bytes(lay, order, size or LINE)
+                                            if b else None),
+             "activation_spill_bytes": spill,
+             "dram_bytes_per_inference": r["dram_bytes"] / n}
+        for setting in SETTINGS:
+            e, cyc = proxies(r["dram_bytes"], r["hits"] * LINE, adds, r["misses"], setting,
+                             hits=r["hits"], mults=r["mults"], psum_bytes=psum,
+                             psum_on_chip=on_chip)
+            e0, c0 = refs["no cache, entries", setting]
+            e1, c1 = refs["no cache, dense 16-bit", setting]
+            r[setting] = {"energy_uj_per_inference": e / n * 1e-6,
+                          "cycles_per_inference": cyc / n, "energy_gain": e0 / e,
+                          "speedup": c0 / cyc, "energy_gain_vs_dense": e1 / e,
+                          "speedup_vs_dense": c1 / cyc}
+            if spill:
+                r[setting] |= {
+                    "energy_gain_activations_off_chip":
+                        e0 / (e + ENERGY["dram_pj_per_bit"] * 8 * spill),
+                    "speedup_activations_off_chip":
+                        c0 / (cyc + spill / SETTINGS[setting]["bytes_per_cycle"])}
+        return r
+
+    rows = [row(s, batch if s.batch else None, size, policy) for s in SCHEDULES
+            for size, policy in [(0, "-")] + [(z, p) for z in sizes for p in POLICIES]]
+    by_name = {s.name: s for s in SCHEDULES}
+    batch_sweep = [row(by_name[name], b, *SWEEP) for name in ("batch", "batch + compute once")
+                   for b in sorted(sweep + [batch])]
     return {"model": "lenet5", "images": len(labels), "trace_images": n, "tau": tau,
             "batch": batch, "float_top1": float_top1,
             "clustered_top1": float((logits[False, False][-1].argmax(1) == labels).mean()),
             "per_tau": per_tau, "psum_per_tau": psum_per_tau, "accuracy": accuracy,
             "schedules": [asdict(s) | {"exact": s.exact} for s in SCHEDULES],
-            "accesses": accesses[False, False], "entry_bytes": len(lay.memory),
+            "accesses": accesses[False], "entry_bytes": len(lay.memory),
             "dense_bytes": dense_bytes, "energy": ENERGY, "psum": PSUM,
-            "settings": SETTINGS, "baselines": baselines, "rows": rows}
+            "settings": SETTINGS, "baselines": baselines, "rows": rows,
+            "batch_sweep": batch_sweep}
 
 
 def best_rows(r, schedule):
@@ -381,8 +400,11 @@ def goal_point(r, loss=0.01):
     the float top-1."""
     ok = {s for s, a in r["accuracy"].items() if r["float_top1"] - a["top1"] <= loss}
     rows = [x for x in r["rows"] if x["schedule"] in ok and x["size"] <= max(SIZES)]
-    return max(rows, key=lambda x: (x["memory-bound"]["speedup"],
-                                    x["memory-bound"]["energy_gain"]))
+    # ties (the batch schedule's hits do not depend on the size) to the least on-chip storage
+    return max(rows, key=lambda x: (round(x["memory-bound"]["speedup"], 6),
+                                    round(x["memory-bound"]["energy_gain"], 6),
+                                    -x["size"] - (x["batch"] or 0)
+                                    * (x["activation_bytes_per_input"] or 0)))
 
 
 def render_markdown(r):
@@ -421,7 +443,8 @@ def render_markdown(r):
             "named.", "",
             "| schedule | cache | policy | hit rate | DRAM B / inference | speedup (a) | "
             "energy gain (a) | speedup (b) | energy gain (b) | speedup (a), balanced | "
-            "partial sums |", "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+            "partial sums | (a) with the batch's activations off chip |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for s in r["accuracy"]:
         for x in best_rows(r, s):
             ps = (f"{x['psum_storage_bytes'] / 1024:,.0f} KB "
@@ -431,7 +454,7 @@ def render_markdown(r):
                        f"{x[mb]['speedup']:.2f}x | {x[mb]['energy_gain']:.2f}x | "
                        f"{x[mb]['speedup_vs_dense']:.2f}x | "
                        f"{x[mb]['energy_gain_vs_dense']:.2f}x | "
-                       f"{x['balanced']['speedup']:.2f}x | {ps} |")
+                       f"{x['balanced']['speedup']:.2f}x | {ps} | {_spilled(x)} |")
     sizes = sorted({x["size"] for x in r["rows"] if x["size"]})
     out += ["", "### Every policy: speedup / energy gain against (a), memory-bound", "",
             "| schedule | policy | " + " | ".join(_size(z) for z in sizes) + " |",
@@ -451,6 +474,16 @@ def render_markdown(r):
         "its lines span several tiles): " + ", ".join(f"{_size(z)} {b:,} B" for z, b in
                                                       act.items())
         + f", times the batch of {r['batch']}."]
+    out += ["", f"### Batch size ({_size(SWEEP[0])} {SWEEP[1]}; against (a), memory-bound)",
+            "", "| schedule | batch | hit rate | DRAM B / inference | speedup | energy gain | "
+            "activation storage of the batch | with activations off chip |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for x in r["batch_sweep"]:
+        out.append(f"| {x['schedule']} | {x['batch']} | {pct(x['hit_rate'])} % | "
+                   f"{x['dram_bytes_per_inference']:,.0f} | {x[mb]['speedup']:.2f}x | "
+                   f"{x[mb]['energy_gain']:.2f}x | "
+                   f"{x['batch'] * x['activation_bytes_per_input'] / 1024:,.1f} KB | "
+                   f"{_spilled(x)} |")
     g = goal_point(r)
     met = g[mb]["speedup"] >= 5.8 and g[mb]["energy_gain"] >= 9
     out += ["", f"Best point at <= 4 KB within 1 point of float top-1: {g['schedule']}, "
@@ -458,8 +491,17 @@ def render_markdown(r):
             f"{g[mb]['energy_gain']:.2f}x less energy than (a) "
             f"({g[mb]['speedup_vs_dense']:.2f}x / {g[mb]['energy_gain_vs_dense']:.2f}x against "
             f"(b)); top-1 {pct(r['accuracy'][g['schedule']]['top1'])} %. Goal (5.8x, 9x): "
-            f"{'met' if met else 'missed'}."]
+            f"{'met' if met else 'missed'}"
+            + (f", with the batch's activations on chip ({_spilled(g)} if they go off chip)"
+               if g["activation_spill_bytes"] else "") + "."]
     return "\n".join(out)
+
+
+def _spilled(x):
+    m = x["memory-bound"]
+    return (f"{m['speedup_activations_off_chip']:.2f}x / "
+            f"{m['energy_gain_activations_off_chip']:.2f}x" if x["activation_spill_bytes"]
+            else "-")
 
 
 def _size(size):
