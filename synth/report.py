@@ -111,6 +111,13 @@ def _core_md(name, r, level):
                  f"`{depth['from']}` to `{depth['to']}`).")
     lines.append(f"- Memories: {mem['bits']} bits in {mem['count']} memories" +
                  (" (mapped to flip-flops, included above)." if mem["count"] else "."))
+    mac = r.get("macros")
+    if mac:
+        names = ", ".join(f"`{x['name']}` {x['depth']} x {x['width']}" for x in mac["list"])
+        lines.append(f"- As SRAM macros ({names}; {mac['bits']:,} bits, `synth/macros.py`): "
+                     f"logic without them {mac['logic_ge']:,.0f} GE NanGate45, "
+                     f"{mac['logic_ffs']} FFs; SRAM estimate {mac['sram_ge']:,.0f} GE "
+                     f"({mac['model']}); total {mac['total_ge']:,.0f} GE.")
     t = r.get("timing")
     if t and "fmax_mhz" in t:
         lines.append(f"- {t['library']}: critical path {t['critical_path_ns']:.2f} ns, "
@@ -241,8 +248,9 @@ def _cells_md(libraries, level):
 def console_table(results):
     """The area table printed at the end of :func:`synth.main`: one row per configuration,
     a rule under the head, a legend under the table."""
-    head = ["configuration", "GE NanGate45", "GE sky130", "FFs", "memory bits", "depth",
-            "Fmax 180nm", "UP5K LUT4", "UP5K Fmax", "HX8K Fmax", "authors' GE"]
+    head = ["configuration", "GE NanGate45", "GE sky130", "FFs", "memory bits",
+            "logic GE / SRAM GE (macros)", "depth", "Fmax 180nm", "UP5K LUT4", "UP5K Fmax",
+            "HX8K Fmax", "authors' GE"]
     rows = []
     for name, r in results["cores"].items():
         t, f = r.get("timing") or {}, r.get("fpga") or {}
@@ -250,7 +258,9 @@ def console_table(results):
         ge, theirs = r["area"]["nangate45"]["total_ge"], AUTHORS.get(r.get("core", name))
         rows.append([name, num(ge),
                      num(r["area"]["sky130"]["total_ge"]), str(r["ffs"]),
-                     num(r["memories"]["bits"]), str(r["depth"]["gates"]),
+                     num(r["memories"]["bits"]),
+                     f"{num(r['macros']['logic_ge'])} / {num(r['macros']['sram_ge'])}"
+                     if r.get("macros") else "–", str(r["depth"]["gates"]),
                      num(t.get("fmax_mhz"), 0, " MHz"), num(up.get("lut4")),
                      num(up.get("fmax_mhz"), 1, " MHz"), num(hx.get("fmax_mhz"), 1, " MHz"),
                      f"{theirs['total_ge']:,} ({ge / theirs['total_ge']:.2f}x)" if theirs
@@ -261,7 +271,8 @@ def console_table(results):
              for row in [head, ["-" * w for w in widths], *rows]]
     return "\n".join(lines + [
         "GE: area / NAND2 area by footprint ratios (flattened; NanGate45 headline, sky130 band); "
-        "FFs include memory bits;",
+        "FFs include memory bits; macros: memories an SRAM compiler would make, the logic "
+        "without them and the SRAM estimate (synth/macros.py);",
         f"authors' GE: the EBPC {AUTHORS_LABEL} (hw/ebpc/authors.py), ours as a multiple of it;",
         "depth: 2-input gates on the longest path; Fmax 180nm: OSU 0.18 um cells, OpenSTA; "
         "UP5K / HX8K: iCE40 after nextpnr."] + _area_time_console(results))

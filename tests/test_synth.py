@@ -54,6 +54,26 @@ class Tiny(wiring.Component):
 TINY = cores.Core("tiny", "tests.test_synth:Tiny")
 
 
+class WithMacro(wiring.Component):
+    """A 64 x 8 memory read synchronously (an SRAM macro) behind a 4 x 8 one read in the same
+    cycle (flip-flops)."""
+
+    i: In(8)
+    addr: In(6)
+    o: Out(8)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.small = small = Memory(shape=8, depth=4, init=[])
+        m.submodules.big = big = Memory(shape=8, depth=64, init=[])
+        swr, srd = small.write_port(), small.read_port(domain="comb")
+        wr, rd = big.write_port(), big.read_port()
+        m.d.comb += [swr.addr.eq(self.addr[:2]), swr.data.eq(self.i), swr.en.eq(1),
+                     srd.addr.eq(self.addr[2:4]), wr.addr.eq(self.addr), wr.data.eq(srd.data),
+                     wr.en.eq(1), rd.addr.eq(~self.addr), self.o.eq(rd.data)]
+        return m
+
+
 @pytest.fixture
 def tiny_core(monkeypatch, tmp_path):
     """``tiny`` registered as a core, work files and reports under ``tmp_path``."""
@@ -108,6 +128,24 @@ def test_area_figures_of_a_small_core(tiny_area):
     assert result["ffs"] >= 16 + 32
     assert result["memories"]["bits"] == 32 and result["memories"]["count"] == 1
     assert result["depth"]["gates"] > 0
+    assert result["macros"] is None                   # read in the same cycle: no macro
+
+
+def test_sram_macros_and_the_logic_without_them(tmp_path):
+    """A memory read synchronously becomes a macro: its bits leave the logic and come back as
+    the SRAM estimate of synth.macros; the one read in the same cycle stays in flip-flops."""
+    from synth import macros
+
+    c = cores.Core("with_macro", "tests.test_synth:WithMacro")
+    verilog = cores.emit(c, {}, tmp_path)
+    result = flow.run(tools.yosys()[0], verilog, "with_macro", tmp_path)
+    mac = result["macros"]
+    assert [(x["name"], x["depth"], x["width"]) for x in mac["list"]] == [("big", 64, 8)]
+    assert mac["bits"] == 512 and mac["sram_ge"] == pytest.approx(512 * macros.GE_PER_BIT,
+                                                                  abs=0.1)
+    assert result["ffs"] >= 512 + 32 and 32 <= mac["logic_ffs"] < 512, result["ffs"]
+    assert 0 < mac["logic_ge"] < result["area"]["nangate45"]["total_ge"] - 512 * 4
+    assert mac["total_ge"] == pytest.approx(mac["logic_ge"] + mac["sram_ge"], abs=0.2)
 
 
 def test_timing_at_180nm(tiny_area):
