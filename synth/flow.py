@@ -79,8 +79,9 @@ def scripts(verilog, module, libs, osu=None):
     """The Yosys scripts, by name: ``generic`` (read, count memories, generic ``synth``, write
     :data:`GENERIC`) and ``macro_coarse`` (the netlist before memory mapping,
     :data:`MACRO_COARSE`, and its memories), then the parts that read the generic netlist and
-    may run side by side: one ``ge_<library>`` per area Liberty of ``libs`` (library name -> path), ``depth``, and with
-    ``osu`` (the 180 nm Liberty) ``osu``, which writes the netlist :mod:`synth.timing` times."""
+    may run side by side: one ``ge_<library>`` per area Liberty of ``libs`` (library name ->
+    path), ``depth``, and with ``osu`` (the 180 nm Liberty) ``osu``, which writes the netlist
+    :mod:`synth.timing` times."""
     found = {"generic": [
         f"read_verilog {verilog}", f"hierarchy -check -top {module}", "proc",
         "setattr -unset init w:*", "memory -nomap", "tee -q -o memories.il dump t:$mem_v2",
