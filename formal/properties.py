@@ -191,19 +191,27 @@ def _lasts(h, m, source, sink, most):
 
 
 def _cache(h, m):
-    """The cluster cache: one response per request, in order (one at a time, ``last`` copied),
-    one memory response per memory request; the counters only grow (by one per access, by
-    ``line_bytes`` per fetch)."""
+    """The cluster cache: one response per request, in order (``last`` copied, up to
+    ``outstanding`` + 2 requests in flight: the lookup, the queue, the response register), one
+    memory response per memory request (at most ``outstanding`` fetches in flight); the
+    counters only grow (by one per access, by ``line_bytes`` per fetch)."""
     c = h.dut
     req, resp = c.i_req, c.o_resp
-    took = req.valid & req.ready
-    _balance(h, m, "pending", took, resp.valid & resp.ready, 1)
+    took, answered = req.valid & req.ready, resp.valid & resp.ready
+    most = c.outstanding + 2
+    pending = _balance(h, m, "pending", took, answered, most)
     _balance(h, m, "fetching", c.o_mem_req.valid & c.o_mem_req.ready,
-             c.i_mem_resp.valid & c.i_mem_resp.ready, 1)
-    last = Signal()
+             c.i_mem_resp.valid & c.i_mem_resp.ready, c.outstanding)
+    # the ``last`` bits of the requests in flight, oldest in bit 0
+    lasts = Signal(most + 1, name="lasts")
+    kept = Signal(most + 1, name="lasts_kept")
+    at = Signal(range(most + 2), name="lasts_at")
+    m.d.comb += [kept.eq(Mux(answered, lasts >> 1, lasts)), at.eq(pending - answered)]
+    m.d.sync += lasts.eq(kept)
     with m.If(took):
-        m.d.sync += last.eq(req.payload.last)
-    m.d.comb += Assert(~resp.valid | (resp.payload.last == last), "o_resp: last not copied")
+        m.d.sync += lasts.eq((kept & ~(1 << at)) | (req.payload.last << at))
+    m.d.comb += Assert(~resp.valid | (resp.payload.last == lasts[0]), "o_resp: last not copied "
+                       "in order")
     for name, step in (("hits", 1), ("misses", 1), ("bypasses", 1),
                        ("memory_bytes", c.line_bytes)):
         now = getattr(c, name)

@@ -135,7 +135,8 @@ def checks(names=None, axis=(False, True)):
                 depth = spec.depth.get(prop.name, DEPTH)
                 bound = spec.bound if prop.name == "progress" else 0
                 for mode, d in (("prove", depth), ("cover", spec.cover)):
-                    out.append(Check(c, prop, mode, d, bound, axis=top, low=spec.low))
+                    out.append(Check(c, prop, mode, d, bound, params=spec.params, axis=top,
+                                     low=spec.low))
     return out
 
 
@@ -146,8 +147,10 @@ def prove(check):
 
     row = run(check)
     if check.mode == "prove" and row["result"] == "unknown":
-        why = SPECS[check.core.name].why.get(check.prop.name, UNREACHABLE)
-        bmc = run(dataclasses.replace(check, mode="bmc", depth=max(BMC_DEPTH, check.depth)))
+        spec = SPECS[check.core.name]
+        why = spec.why.get(check.prop.name, UNREACHABLE)
+        depth = spec.bmc or max(BMC_DEPTH, check.depth)
+        bmc = run(dataclasses.replace(check, mode="bmc", depth=depth))
         bmc["detail"] = (f"k-induction did not close at depth {check.depth} "
                          f"({row['seconds']} s){': ' + why if why else ''}")
         bmc["seconds"] = round(bmc["seconds"] + row["seconds"], 1)

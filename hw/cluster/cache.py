@@ -60,8 +60,8 @@ class ClusterIndexCache(wiring.Component):
     Storage: the tag side (per way: tag, group, LRU age) in a memory of ``sets`` rows with a
     synchronous read port (a register row when ``sets`` is 1); the valid bits in
     ``sets x ways`` flip-flops (cleared by reset and flush in one cycle); the line data in a
-    memory of ``sets x ways`` lines with a synchronous read port. Both memories are what an SRAM macro offers (one read and one write port, read
-    data one cycle after the address).
+    memory of ``sets x ways`` lines with a synchronous read port. Both memories are what an
+    SRAM macro offers (one read and one write port, read data one cycle after the address).
 
     Pipeline: the request is taken and its set's tag row read (cycle 0); the lookup compares,
     picks the victim, writes the row back (a request right behind reads that row through the
@@ -73,7 +73,8 @@ class ClusterIndexCache(wiring.Component):
     with ``o_resp`` ready go one per cycle, 3 cycles from request to response. Backpressure:
     ``o_resp`` and ``o_mem_req`` hold until taken; the lookup waits while the queue is full or,
     for a miss, while ``o_mem_req`` holds an untaken request; ``i_req`` waits while the lookup
-    does. ``i_mem_resp`` is taken only while a miss or bypass is at the queue's head.
+    does. ``i_mem_resp`` is taken only while a miss or bypass is at the queue's head and its
+    request has been taken.
     """
 
     PARAMS = (Param("line_bytes", LINE_BYTES, "bytes (entries) per line"),
@@ -213,8 +214,13 @@ class ClusterIndexCache(wiring.Component):
         was_hit = Signal(name="resp_hit")
         last = Signal(name="resp_last")
         pop = Signal(name="answer")
-        m.d.comb += [self.i_mem_resp.ready.eq(queue.r_rdy & ~head.hit & free),
-                     pop.eq(queue.r_rdy & free & (head.hit | self.i_mem_resp.valid)),
+        # memory requests taken and not yet answered: a response is taken only for one of them
+        asked = Signal(range(self.outstanding + 1), name="asked")
+        m.d.sync += asked.eq(asked + (self.o_mem_req.valid & self.o_mem_req.ready)
+                             - (self.i_mem_resp.valid & self.i_mem_resp.ready))
+        fetched_now = self.i_mem_resp.valid & (asked != 0)
+        m.d.comb += [self.i_mem_resp.ready.eq(queue.r_rdy & ~head.hit & free & (asked != 0)),
+                     pop.eq(queue.r_rdy & free & (head.hit | fetched_now)),
                      queue.r_en.eq(pop),
                      line_rd.addr.eq(head.slot), line_rd.en.eq(pop & head.hit),
                      line_wr.addr.eq(head.slot), line_wr.data.eq(self.i_mem_resp.payload.data),
