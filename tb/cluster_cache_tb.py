@@ -2,6 +2,7 @@
 iterative inference replayed access by access against :class:`golden.cluster_cache.CacheModel`,
 with a backing memory of random latency. The core parameters: :mod:`tb.preamble`."""
 
+import os
 import random
 
 import cocotb
@@ -11,16 +12,20 @@ from cocotb.triggers import RisingEdge
 from golden import cluster, cluster_blocks, cluster_trace
 from golden.cluster_cache import HIT, POLICIES, CacheModel
 from tb import axis
-from tb.harness import Harness
+from tb.harness import Harness, throughput_bench
 from tb.preamble import Context
 from tb.streamdata import PAUSE_KINDS, port_words
-from tb.suite import Run
+from tb.suite import Bench, Run
 
 CORE = "cluster-cache"
 #: ``make test``: every test below on each
 PARAM_SETS = ({"sets": 4, "policy": 0}, {"sets": 4, "policy": 1, "outstanding": 2},
               {"sets": 4, "policy": 2, "outstanding": 16}, {"sets": 2, "ways": 1, "line_bytes": 8},
               {"sets": 1, "ways": 8, "policy": 1, "outstanding": 8})
+#: ``make bench``: requests per cycle at the defaults (1 KB) and at 4 KB
+BENCH = Bench(({}, {"sets": 64}), {"all-hit": 1.0},
+              "goal: one hit per cycle (issue 22); requests/cycle with every port ready and a "
+              "memory answering in the cycle after each request")
 RUNS = {"axis_top": Run(({}, {"sets": 4, "ways": 2, "line_bytes": 8, "policy": 1}), axis=True)}
 
 CTX = Context.of(CORE)
@@ -169,3 +174,34 @@ async def reset_between_traces(dut):
     await tb.reset(3)
     cocotb.start_soon(memory(tb, image, random.Random(seed + 1), 5))
     await replay(tb, trace, image, CacheModel(C.sets, C.ways, C.line_bytes, POLICY))
+
+
+#: ``make bench`` request streams: 16 lines x 256 passes (16 misses, then hits); 4,096 lines
+#: once each (every access a miss or a bypass); the iterative-inference trace of 4 inputs
+BENCH_KINDS = ("all-hit", "all-miss", "trace")
+
+
+def bench_trace(kind, rng):
+    """``(trace, image)`` of a :data:`BENCH_KINDS` stream."""
+    if kind == "trace":
+        layers, lay = network(rng)
+        return cluster_trace.accesses(lay, len(layers), [4, 3, 2, 4]), lines_of(lay.memory)
+    lines = np.tile(np.arange(16), 256) if kind == "all-hit" else np.arange(4096)
+    image = [int.from_bytes(rng.bytes(C.line_bytes), "big") for _ in range(4096)]
+    return [(int(a), 0, 0) for a in lines], image
+
+
+@cocotb.test(skip="DNNPRESS_BENCH" not in os.environ)
+async def throughput(dut):
+    """Benchmark: requests/cycle on all-hit, all-miss and the real trace, every response and
+    counter checked against the golden model."""
+    async def transfer(tb, kind, rng):
+        trace, image = bench_trace(kind, rng)
+        mem = cocotb.start_soon(memory(tb, image, random.Random(0), 0))
+        c = await replay(tb, trace, image, CacheModel(C.sets, C.ways, C.line_bytes, POLICY))
+        mem.cancel()
+        dut._log.info("%s: %d requests, %d hits", kind, len(trace), c.hits)
+        return len(trace)
+
+    dut.flush.value = 0
+    await throughput_bench(dut, CTX, transfer, kinds=BENCH_KINDS)
