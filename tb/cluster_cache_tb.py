@@ -150,6 +150,28 @@ async def trace_backpressure(dut, i_req, o_resp):
 
 
 @cocotb.test()
+async def batch_tile_schedule(dut):
+    """The batch schedule of the evaluation (8 inputs layer by layer, tiles of the cache's
+    capacity, partial sums on half of it), replayed under random pauses on every port: the
+    trace where nearly every access hits, back to back."""
+    seed = seed_of("batch")
+    rng = np.random.default_rng(seed)
+    tb = start(dut, {"i_req": "random", "o_resp": "random", "o_mem_req": "random",
+                     "i_mem_resp": "random"}, seed, 6)
+    await tb.reset()
+    layers, lay = network(rng)
+    image = lines_of(lay.memory)
+    cocotb.start_soon(memory(tb, image, random.Random(seed), 6))
+    stops = rng.integers(1, 5, 8)
+    trace = [*cluster_trace.accesses(lay, len(layers), stops, batch=8,
+                                     tile_lines=C.sets * C.ways),
+             *cluster_trace.accesses(lay, len(layers), stops[:4], batch=4,
+                                     tile_lines=C.sets * C.ways, partial_sums=True)]
+    c = await replay(tb, trace, image, CacheModel(C.sets, C.ways, C.line_bytes, POLICY))
+    dut._log.info("%s batch: %d accesses, %d hits", POLICY, len(trace), c.hits)
+
+
+@cocotb.test()
 async def long_latency_and_flush(dut):
     """A backing memory of up to 60 cycles and two flushes in the middle of the trace."""
     seed = seed_of("flush")
