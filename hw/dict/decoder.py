@@ -34,8 +34,10 @@ class DictDecoder(wiring.Component):
         ``count`` 0 and data 0.
 
     The header (2 words) and the dictionary (``n_dict`` entries of G x (8 - k) bits, stored in
-    a memory of ``2**B_max`` x 8G bits) are read first; then one code per cycle: a hit or a run
-    emits one symbol per cycle with no stall while input is available; a literal of
+    a memory of ``2**B_max`` x 8G bits with a synchronous read port, as an SRAM macro has it:
+    a hit's entry is read as its code is taken and shown from the next cycle) are read first;
+    then one code per cycle: a hit or a run emits one symbol per cycle with no stall while
+    input is available; a literal of
     2 + G (8 - k) bits needs that many input bits (32 per cycle), so at k = 0 G = 4 literals
     run at 32/34 symbols per cycle, at G = 8 at 32/66. Latency: 1 cycle from the word that
     completes a code to its symbol; the final symbol waits until the rest of the stream (at most
@@ -90,7 +92,11 @@ class DictDecoder(wiring.Component):
         bits, avail, end = unp.o.bits, unp.o.avail, unp.o.end
         m.submodules.dictionary = mem = memory.Memory(shape=8 * g, depth=1 << self._b_max,
                                                       init=[])
-        rd, wr = mem.read_port(domain="comb"), mem.write_port()
+        # synchronous read, as an SRAM macro offers: a hit's entry is read in the cycle its code
+        # is taken and shown on o_weights from the next (``from_dict``), held while it waits
+        rd, wr = mem.read_port(), mem.write_port()
+        from_dict = Signal(name="from_dict")
+        m.d.comb += rd.en.eq(0)
 
         k, b, r = Signal(3), Signal(4), Signal(4)
         n_dict, index = Signal(9), Signal(9)
@@ -103,20 +109,26 @@ class DictDecoder(wiring.Component):
         m.d.comb += self.error.eq(bad)
 
         o = self.o_weights
-        out = OutputRegister(m, o)
+        out = OutputRegister(m, o, reset_less=True, name="weights")
+        m.d.comb += o.payload.data.eq(Mux(from_dict, rd.data, out.payload.data))
 
         def emit(value, count=g, last=0, error=0):
-            out.emit(data=value, count=count, last=last, error=error)
+            out.emit(from_dict.eq(0), data=value, count=count, last=last, error=error)
 
         ending = StreamEnd(m, unp.o, out, bad, final_beat=lambda: out.emit(last=1, error=0),
                            error_beat=lambda: emit(0, count=0, last=1, error=1), restart="H0")
         fail = ending.fail
 
         def symbol(value, next_state):
-            """The next symbol: out now, or staged (valid low) for the end check if final."""
+            """The next symbol: out now, or staged (valid low) for the end check if final.
+            ``value``: its lanes, "dict" (the entry being read) or "repeat" (the symbol shown)."""
             m.d.sync += [sym_left.eq(sym_left - 1), first.eq(0)]
-            ending.item(sym_left == 1, lambda: emit(value),
-                        [o.payload.data.eq(value), o.payload.count.eq(last_count)], next_state)
+            if isinstance(value, str):
+                data_of = [from_dict.eq(1)] if value == "dict" else []
+            else:
+                data_of = [from_dict.eq(0), out.payload.data.eq(value)]
+            ending.item(sym_left == 1, lambda: out.emit(*data_of, count=g, last=0, error=0),
+                        [*data_of, out.payload.count.eq(last_count)], next_state)
 
         def after_prefix(n):
             """The 8 bits after an n-bit prefix."""
@@ -189,13 +201,14 @@ class DictDecoder(wiring.Component):
                             with m.If(hit_idx >= n_dict):
                                 fail()
                             with m.Else():
-                                symbol(rd.data, "CODE")
+                                m.d.comb += rd.en.eq(1)
+                                symbol("dict", "CODE")
                         with m.Elif(is_run):
                             with m.If(first | (run_len > sym_left)):
                                 fail()
                             with m.Else():
                                 m.d.sync += rem.eq(run_len - 1)
-                                symbol(o.payload.data, "CODE")
+                                symbol("repeat", "CODE")
                                 with m.If((run_len > 1) & (sym_left != 1)):
                                     m.next = "RUN"
                         with m.Else():
@@ -205,7 +218,7 @@ class DictDecoder(wiring.Component):
             with m.State("RUN"):
                 with m.If(out.free):
                     m.d.sync += rem.eq(rem - 1)
-                    symbol(o.payload.data, "CODE")
+                    symbol("repeat", "CODE")
                     with m.If((rem > 1) & (sym_left != 1)):
                         m.next = "RUN"
             ending.states()
