@@ -23,9 +23,10 @@ PARAM_SETS = ({"sets": 4, "policy": 0}, {"sets": 4, "policy": 1, "outstanding": 
               {"sets": 4, "policy": 2, "outstanding": 16}, {"sets": 2, "ways": 1, "line_bytes": 8},
               {"sets": 1, "ways": 8, "policy": 1, "outstanding": 8})
 #: ``make bench``: requests per cycle at the defaults (1 KB) and at 4 KB
-BENCH = Bench(({}, {"sets": 64}), {"all-hit": 1.0},
+BENCH = Bench(({}, {"sets": 64}, {"outstanding": 16}), {"all-hit": 1.0},
               "goal: one hit per cycle (issue 22); requests/cycle with every port ready and a "
-              "memory answering in the cycle after each request")
+              "memory answering in the cycle after each request (-L20: a pipelined memory "
+              "answering 20 cycles after each request)")
 RUNS = {"axis_top": Run(({}, {"sets": 4, "ways": 2, "line_bytes": 8, "policy": 1}), axis=True)}
 
 CTX = Context.of(CORE)
@@ -55,6 +56,18 @@ async def memory(tb, image, rng, latency):
             for _ in range(rng.randint(0, latency)):
                 await RisingEdge(tb.dut.clk)
             tb.sources["i_mem_resp"].send([{"data": image[addr]}])
+            served += 1
+
+
+async def pipelined_memory(tb, image, latency):
+    """A pipelined backing memory: answers each request ``latency`` cycles after it was taken,
+    however many are in flight."""
+    served = 0
+    while True:
+        await RisingEdge(tb.dut.clk)
+        reqs = tb.monitors["o_mem_req"].items
+        while served < len(reqs) and tb.cycle >= reqs[served][0] + latency:
+            tb.sources["i_mem_resp"].send([{"data": image[reqs[served][1]["addr"]]}])
             served += 1
 
 
@@ -199,13 +212,14 @@ async def reset_between_traces(dut):
 
 
 #: ``make bench`` request streams: 16 lines x 256 passes (16 misses, then hits); 4,096 lines
-#: once each (every access a miss or a bypass); the iterative-inference trace of 4 inputs
-BENCH_KINDS = ("all-hit", "all-miss", "trace")
+#: once each (every access a miss or a bypass); the iterative-inference trace of 4 inputs;
+#: ``-L20``: the same behind a pipelined memory of 20 cycles
+BENCH_KINDS = ("all-hit", "all-miss", "trace", "all-miss-L20", "trace-L20")
 
 
 def bench_trace(kind, rng):
     """``(trace, image)`` of a :data:`BENCH_KINDS` stream."""
-    if kind == "trace":
+    if kind.startswith("trace"):
         layers, lay = network(rng)
         return cluster_trace.accesses(lay, len(layers), [4, 3, 2, 4]), lines_of(lay.memory)
     lines = np.tile(np.arange(16), 256) if kind == "all-hit" else np.arange(4096)
@@ -219,7 +233,8 @@ async def throughput(dut):
     counter checked against the golden model."""
     async def transfer(tb, kind, rng):
         trace, image = bench_trace(kind, rng)
-        mem = cocotb.start_soon(memory(tb, image, random.Random(0), 0))
+        mem = cocotb.start_soon(pipelined_memory(tb, image, 20) if kind.endswith("-L20")
+                                else memory(tb, image, random.Random(0), 0))
         c = await replay(tb, trace, image, CacheModel(C.sets, C.ways, C.line_bytes, POLICY))
         mem.cancel()
         dut._log.info("%s: %d requests, %d hits", kind, len(trace), c.hits)
