@@ -131,8 +131,9 @@ def test_header_describes_every_port(name, axis):
 
 def test_member_docs_reads_the_members_section():
     meaning, timing = portdoc.member_docs(cores.core("cluster-cache").component)
-    assert meaning["hits"] == meaning["memory_bytes"] == "Counters since reset."
-    assert "One request at a time" in timing
+    assert meaning["hits"] == meaning["memory_bytes"] == ("Counters since reset, counted at the "
+                                                          "lookup.")
+    assert "go one per cycle, 3 cycles from request to response" in " ".join(timing.split())
     meaning, timing = portdoc.member_docs(cores.core("ebpc-encoder").component)
     assert meaning["o_znz"].startswith("The ZNZ stream")
     assert timing.startswith("Throughput:")
