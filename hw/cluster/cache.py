@@ -135,13 +135,6 @@ class ClusterIndexCache(wiring.Component):
         # the tag side: a row per set (tag, group, age of every way) and the valid bits
         tag_row = Signal(row_layout, name="tag_row")         # what the lookup reads
         tag_write = Signal(name="tag_write")
-        if n_sets > 1:
-            m.submodules.tags = tags = memory.Memory(shape=row_layout, depth=n_sets, init=[])
-            tag_wr = tags.write_port()
-            tag_rd = tags.read_port(transparent_for=(tag_wr,))
-            m.d.comb += [tag_row.eq(tag_rd.data), tag_wr.en.eq(tag_write)]
-        else:                # one set: its row is a register, read as the memory would be
-            tag_rd = tag_wr = None
         valid = Array(Signal(n_ways, name=f"valid{i}") for i in range(n_sets))
         m.submodules.lines = lines = memory.Memory(shape=8 * self.line_bytes,
                                                    depth=n_sets * n_ways, init=[])
@@ -173,11 +166,6 @@ class ClusterIndexCache(wiring.Component):
         m.d.comb += [entry.hit.eq(hit_any), entry.keep.eq(allocate), entry.last.eq(req.last),
                      entry.slot.eq(Cat(way, set_idx) if n_ways > 1 else set_idx),
                      queue.w_en.eq(advance)]
-        if tag_wr is not None:
-            m.d.comb += [tag_wr.addr.eq(set_idx), tag_wr.data.eq(row.nxt)]
-        else:
-            with m.If(tag_write):
-                m.d.sync += tag_row.eq(row.nxt)
         with m.If(advance):
             with m.If(hit_any):
                 m.d.sync += count("hits")
@@ -196,9 +184,17 @@ class ClusterIndexCache(wiring.Component):
 
         # stage 0: take a request and read its set's tag row
         m.d.comb += self.i_req.ready.eq(~flushing & ~self.flush & (~look | advance))
-        if tag_rd is not None:
+        if n_sets > 1:
+            m.submodules.tags = tags = memory.Memory(shape=row_layout, depth=n_sets, init=[])
+            tag_wr = tags.write_port()
+            tag_rd = tags.read_port(transparent_for=(tag_wr,))
             m.d.comb += [tag_rd.addr.eq(set_of(self.i_req.payload.addr)),
-                         tag_rd.en.eq(self.i_req.ready)]
+                         tag_rd.en.eq(self.i_req.ready), tag_row.eq(tag_rd.data),
+                         tag_wr.addr.eq(set_idx), tag_wr.data.eq(row.nxt),
+                         tag_wr.en.eq(tag_write)]
+        else:                # one set: its row is a register, read as the memory would be
+            with m.If(tag_write):
+                m.d.sync += tag_row.eq(row.nxt)
         with m.If(self.i_req.valid & self.i_req.ready):
             m.d.sync += [look.eq(1), req.eq(self.i_req.payload)]
         with m.Elif(advance):
@@ -208,30 +204,26 @@ class ClusterIndexCache(wiring.Component):
 
         # stage 2: answer the queue's head in order; stage 3: the response register
         head = data.View(queue_layout, queue.r_data)
-        o = self.o_resp
-        free = ~o.valid | o.ready
-        fetched = Signal(8 * self.line_bytes, reset_less=True, name="fetched")
-        was_hit = Signal(name="resp_hit")
-        last = Signal(name="resp_last")
-        pop = Signal(name="answer")
+        mem_resp = self.i_mem_resp
+        resp = OutputRegister(m, self.o_resp, reset_less=True, name="resp")
+        # a hit's line comes from the memory's read port (held while the beat waits), a
+        # fetched line from the register
+        m.d.comb += self.o_resp.payload.data.eq(Mux(resp.payload.hit, line_rd.data,
+                                                    resp.payload.data))
         # memory requests taken and not yet answered: a response is taken only for one of them
         asked = Signal(range(self.outstanding + 1), name="asked")
         m.d.sync += asked.eq(asked + (self.o_mem_req.valid & self.o_mem_req.ready)
-                             - (self.i_mem_resp.valid & self.i_mem_resp.ready))
-        fetched_now = self.i_mem_resp.valid & (asked != 0)
-        m.d.comb += [self.i_mem_resp.ready.eq(queue.r_rdy & ~head.hit & free & (asked != 0)),
-                     pop.eq(queue.r_rdy & free & (head.hit | fetched_now)),
+                             - (mem_resp.valid & mem_resp.ready))
+        hit_out = queue.r_rdy & head.hit & resp.free
+        pop = Signal(name="answer")
+        m.d.comb += [mem_resp.ready.eq(queue.r_rdy & ~head.hit & resp.free & (asked != 0)),
+                     pop.eq(hit_out | (mem_resp.valid & mem_resp.ready)),
                      queue.r_en.eq(pop),
-                     line_rd.addr.eq(head.slot), line_rd.en.eq(pop & head.hit),
-                     line_wr.addr.eq(head.slot), line_wr.data.eq(self.i_mem_resp.payload.data),
-                     line_wr.en.eq(pop & ~head.hit & head.keep),
-                     o.payload.data.eq(Mux(was_hit, line_rd.data, fetched)),
-                     o.payload.hit.eq(was_hit), o.payload.last.eq(last)]
+                     line_rd.addr.eq(head.slot), line_rd.en.eq(hit_out),
+                     line_wr.addr.eq(head.slot), line_wr.data.eq(mem_resp.payload.data),
+                     line_wr.en.eq(pop & ~head.hit & head.keep)]
         with m.If(pop):
-            m.d.sync += [o.valid.eq(1), was_hit.eq(head.hit), last.eq(head.last),
-                         fetched.eq(self.i_mem_resp.payload.data)]
-        with m.Elif(o.ready):
-            m.d.sync += o.valid.eq(0)
+            resp.emit(data=mem_resp.payload.data, hit=head.hit, last=head.last)
         return m
 
     def _counters(self, m):
