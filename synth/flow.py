@@ -30,7 +30,7 @@ from pathlib import Path
 from . import liberty, macros, tools
 
 __all__ = ["FlowError", "GATES", "GENERIC", "run_yosys", "relative", "scripts", "workdir_scripts",
-           "run", "parse_area", "parse_depth", "parse_memories"]
+           "macro_script", "run", "parse_area", "parse_depth", "parse_memories"]
 
 #: gate set of the logic-depth mapping
 GATES = "AND,NAND,OR,NOR,XOR,XNOR,MUX"
@@ -64,15 +64,19 @@ def relative(path, start):
     return os.path.relpath(Path(path).resolve(), Path(start).resolve())
 
 
-def _mapped(lib, flat):
-    return ["design -load generic", *([*_FLATTEN, "opt -fast"] if flat else []), _LEGAL_FF,
-            f"dfflibmap -liberty {lib}", f"abc -liberty {lib}", "opt_clean"]
+def _onto(lib, flat):
+    """Map the netlist onto Liberty ``lib`` (flattened first with ``flat``)."""
+    return [*([*_FLATTEN, "opt -fast"] if flat else []), _LEGAL_FF, f"dfflibmap -liberty {lib}",
+            f"abc -liberty {lib}", "opt_clean"]
 
 
 #: the generic netlist that every part reads (written by the ``generic`` script)
 GENERIC = "generic.il"
 #: the netlist before memory mapping that the macro part reads (``macro_coarse`` script)
 MACRO_COARSE = "macro_coarse.il"
+#: ``synth``'s ``fine`` step without its ``memory_map`` (Yosys ``help synth``): the macros stay
+_FINE_KEEPING_MEMORIES = ("opt -fast -full", "opt -full", "techmap", "opt -fast", "abc -fast",
+                          "opt -fast")
 
 
 def scripts(verilog, module, libs, osu=None):
@@ -95,7 +99,7 @@ def scripts(verilog, module, libs, osu=None):
     for name, lib in libs.items():
         found[f"ge_{name}"] = list(start)
         for kind in ("hier", "flat"):
-            found[f"ge_{name}"] += _mapped(lib, kind == "flat") + [
+            found[f"ge_{name}"] += ["design -load generic", *_onto(lib, kind == "flat"),
                 f"tee -q -o area_{name}_{kind}.json stat -json",
                 f"tee -q -o area_{name}_{kind}.txt stat -liberty {lib}"]
     found["depth"] = [f"read_rtlil {GENERIC}", *_FLATTEN, "opt -fast", _LEGAL_FF,
@@ -109,6 +113,18 @@ def scripts(verilog, module, libs, osu=None):
             f"tee -q -o osu_area.txt stat -liberty {osu}",
             "write_verilog -noattr -noexpr -nohex -nodec osu_netlist.v"]
     return {name: "\n".join(lines) + "\n" for name, lines in found.items()}
+
+
+def macro_script(memories, lib):
+    """The ``macro_nangate45`` script: read :data:`MACRO_COARSE`, map every memory of
+    ``memories`` (:func:`synth.macros.parse`) that is not a macro to flip-flops, finish
+    ``synth``, map onto ``lib`` flattened and write ``area_macro.json``: the macros stay
+    ``$mem_v2`` cells, outside the area."""
+    lines = [f"read_rtlil {MACRO_COARSE}",
+             *(f"memory_map {m['module']}/{m['cell']}" for m in memories if not m["macro"]),
+             *_FINE_KEEPING_MEMORIES, "setattr -unset init w:*", *_onto(lib, True),
+             "tee -q -o area_macro.json stat -json"]
+    return "\n".join(lines) + "\n"
 
 
 def _inclusive(modules, name, table, unmapped):
@@ -191,6 +207,14 @@ def workdir_scripts(verilog, module, workdir, osu=None):
                    None if osu is None else relative(osu, workdir))
 
 
+def _side_by_side(yosys, scripts, workdir):
+    """Run the Yosys ``scripts`` (paths) at the same time, each logging beside itself."""
+    with ThreadPoolExecutor(max_workers=len(scripts)) as pool:
+        for done in [pool.submit(run_yosys, yosys, ys, ys.with_suffix(".log"), workdir)
+                     for ys in scripts]:
+            done.result()
+
+
 def run(yosys, verilog, module, workdir, osu=None):
     """Run the area / depth scripts in ``workdir``; return the parsed figures.
 
@@ -207,21 +231,13 @@ def run(yosys, verilog, module, workdir, osu=None):
     for name, text in workdir_scripts(verilog, module, workdir, osu).items():
         paths[name] = workdir / f"{name}.ys"
         paths[name].write_text(text)
-    first = [paths.pop("generic"), paths.pop("macro_coarse")]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for done in [pool.submit(run_yosys, yosys, ys, ys.with_suffix(".log"), workdir)
-                     for ys in first]:
-            done.result()
+    _side_by_side(yosys, [paths.pop("generic"), paths.pop("macro_coarse")], workdir)
     memories = macros.parse(workdir / "macros.il", module)
     if any(m["macro"] for m in memories):
         lib = relative(liberty.write("nangate45", workdir.parent / "lib"), workdir)
         paths["macro_nangate45"] = workdir / "macro_nangate45.ys"
-        paths["macro_nangate45"].write_text(macros.map_script(memories, lib, MACRO_COARSE,
-                                                              "area_macro.json"))
-    with ThreadPoolExecutor(max_workers=len(paths)) as pool:
-        for done in [pool.submit(run_yosys, yosys, ys, ys.with_suffix(".log"), workdir)
-                     for ys in paths.values()]:
-            done.result()
+        paths["macro_nangate45"].write_text(macro_script(memories, lib))
+    _side_by_side(yosys, list(paths.values()), workdir)
     area = {}
     for name in liberty.LIBRARIES:
         hier = parse_area(workdir / f"area_{name}_hier.json", module, name)

@@ -5,9 +5,9 @@ A memory is a macro when every read port is synchronous (the data one cycle afte
 what an SRAM offers, as Yosys finds after merging registers into the memory) and it holds at
 least :data:`MIN_BITS`; memories with an asynchronous read port (tables read in the same cycle)
 and small ones (FIFOs of a few words: below that size a memory compiler's decoders and sense
-amplifiers outweigh the array) stay in flip-flops. The macro flow maps the others as the main
-flow does and keeps the macros as ``$mem_v2`` cells, so the NanGate45 total of that netlist is
-the logic without the macros.
+amplifiers outweigh the array) stay in flip-flops. The macro flow
+(:func:`synth.flow.macro_script`) maps the others as the main flow does and keeps the macros as
+``$mem_v2`` cells, so the NanGate45 total of that netlist is the logic without the macros.
 
 SRAM area model: :data:`UM2_PER_BIT`, the density OpenRAM reports for its FreePDK45 SRAMs
 (0.826 Mb/mm², taking 1 Mb = 10**6 bits; OpenRAM documentation, "Results: Comparison with
@@ -21,8 +21,7 @@ flip-flop mapping of the main flow is an upper bound.
 import re
 from pathlib import Path
 
-__all__ = ["MIN_BITS", "UM2_PER_BIT", "NAND2_UM2", "GE_PER_BIT", "MODEL", "parse", "map_script",
-           "summary"]
+__all__ = ["MIN_BITS", "UM2_PER_BIT", "NAND2_UM2", "GE_PER_BIT", "MODEL", "parse", "summary"]
 
 #: the smallest memory counted as a macro
 MIN_BITS = 256
@@ -56,19 +55,6 @@ def parse(path, top):
                           "macro": int(p.get("RD_PORTS", 0)) > 0 and set(clk) == {"1"}
                           and width * depth >= MIN_BITS})
     return found
-
-
-def map_script(memories, liberty, coarse, out):
-    """The Yosys script that reads ``coarse`` (the netlist after ``synth -run begin:fine``),
-    maps every memory that is not a macro to flip-flops, finishes ``synth``, maps onto
-    ``liberty`` flattened and writes ``stat -json`` to ``out``: the macros stay ``$mem_v2``."""
-    lines = [f"read_rtlil {coarse}"]
-    lines += [f"memory_map {m['module']}/{m['cell']}" for m in memories if not m["macro"]]
-    lines += ["opt -fast -full", "opt -full", "techmap", "opt -fast", "abc -fast", "opt -fast",
-              "setattr -unset init w:*", "flatten", "delete t:$scopeinfo", "opt -fast",
-              "dfflegalize -cell $_DFF_P_ x", f"dfflibmap -liberty {liberty}",
-              f"abc -liberty {liberty}", "opt_clean", f"tee -q -o {out} stat -json"]
-    return "\n".join(lines) + "\n"
 
 
 def summary(memories, logic):
