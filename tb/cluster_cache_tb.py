@@ -233,8 +233,8 @@ async def throughput(dut):
     counter checked against the golden model."""
     async def transfer(tb, kind, rng):
         trace, image = bench_trace(kind, rng)
-        mem = cocotb.start_soon(pipelined_memory(tb, image, 20) if kind.endswith("-L20")
-                                else memory(tb, image, random.Random(0), 0))
+        mem = cocotb.start_soon(pipelined_memory(tb, image,
+                                                 20 if kind.endswith("-L20") else 0))
         c = await replay(tb, trace, image, CacheModel(C.sets, C.ways, C.line_bytes, POLICY))
         mem.cancel()
         dut._log.info("%s: %d requests, %d hits", kind, len(trace), c.hits)
