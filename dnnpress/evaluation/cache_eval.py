@@ -40,6 +40,7 @@ import numpy as np
 
 from golden import cluster, cluster_blocks, cluster_trace
 from golden.cluster_cache import POLICIES, CacheModel
+from hw.cluster.cache import storage_bits
 
 from . import nets, reports
 
@@ -55,7 +56,8 @@ WAYS, LINE = 4, 16
 BATCH = 32           # inputs per batch of the batch schedules (--batch)
 #: batch sizes measured beside --batch, at one cache size and policy
 BATCH_SWEEP, SWEEP = (1, 4, 8, 16, 32, 64), (4096, "lru")
-ADDR_BITS = 16       # line-address width of the cluster-cache core (valid + tag + group + age)
+ADDR_BITS = 16       # line-address width of the cluster-cache core
+GROUP_BITS = 2       # importance-group width of the cluster-cache core (4 groups)
 ENERGY = {"dram_pj_per_bit": 20.0, "cache_pj_per_bit": 0.16, "mac_pj": 1.5, "add_pj": 0.4,
           "mul_pj": 1.1}
 #: partial sums: bits per stored pre-activation sum; the on-chip buffer that holds a batch's
@@ -72,6 +74,8 @@ SETTINGS = {"memory-bound": {"miss_latency": 100, "bytes_per_cycle": 4, "pes": 2
 LAYERS = {"conv2d_1": (28 * 28, 1 * 32 * 32, 6 * 28 * 28, 6 * 14 * 14),
           "conv2d_2": (10 * 10, 6 * 14 * 14, 16 * 10 * 10, 16 * 5 * 5),
           "dense_1": (1, 400, 120, 120), "dense_2": (1, 120, 84, 84), "dense_3": (1, 84, 10, 10)}
+#: pre-activation sums of one input, all layers (what partial-sum reuse stores)
+SUMS_PER_INPUT = sum(v[2] for v in LAYERS.values())
 
 
 @dataclass(frozen=True)
@@ -178,8 +182,7 @@ def _schedule_compute(layers, schedule, stops):
             g = list(cluster_trace.round_groups(r, schedule.partial_sums))
             adds += int(ops[:, g, 0].sum())
             mults += int(ops[:, g, 1].sum())
-    sums = sum(v[2] for v in LAYERS.values())
-    psum = (PSUM["bits"] // 8 * sums * int((2 * np.asarray(stops) - 1).sum())
+    psum = (PSUM["bits"] // 8 * SUMS_PER_INPUT * int((2 * np.asarray(stops) - 1).sum())
             if schedule.partial_sums else 0)
     return adds, mults, psum
 
@@ -302,7 +305,8 @@ def collect(images=10000, trace_images=500, tau=0.9, progress=True, batch=BATCH,
     accesses = {ps: len(_trace(None, ps, 0)) for ps in (False, True)}
 
     dense_bytes = sum(2 * w.size for w in kernels.values())
-    base_macs = _schedule_compute(layers, SCHEDULES[0], stops[False])[0]
+    compute = {s: _schedule_compute(layers, s, stops[s.partial_sums]) for s in SCHEDULES}
+    base_macs = compute[SCHEDULES[0]][0]
     rounds = int(stops[False].sum())
     baselines = [
         {"config": "no cache, entries", "dram_bytes": accesses[False] * LINE,
@@ -323,8 +327,8 @@ def collect(images=10000, trace_images=500, tau=0.9, progress=True, batch=BATCH,
 
     def row(s, b, size, policy):
         """One (schedule, batch, cache size, policy) row with its proxies and gains."""
-        adds, mults, psum = _schedule_compute(layers, s, stops[s.partial_sums])
-        held = (b or 1) * sum(v[2] for v in LAYERS.values()) * PSUM["bits"] // 8
+        adds, mults, psum = compute[s]
+        held = (b or 1) * SUMS_PER_INPUT * PSUM["bits"] // 8
         on_chip = held <= PSUM["buffer_bytes"]
         trace_len = accesses[s.partial_sums]
         # a batch's activations if they do not stay on chip: every layer's outputs written and
@@ -333,9 +337,9 @@ def collect(images=10000, trace_images=500, tau=0.9, progress=True, batch=BATCH,
                  * int(stops[s.partial_sums].sum()) if b else 0)
         if size:
             c = counters[b, s.partial_sums, size, policy]
-            sets = size // (WAYS * LINE)
-            r = {"data_bits": 8 * size,
-                 "tag_bits": sets * WAYS * (1 + ADDR_BITS - (sets - 1).bit_length() + 4),
+            data_bits, tag_bits = storage_bits(LINE, WAYS, size // (WAYS * LINE), ADDR_BITS,
+                                               GROUP_BITS)
+            r = {"data_bits": data_bits, "tag_bits": tag_bits,
                  "dram_bytes": c["memory_bytes"], "hits": c["hits"],
                  "misses": c["misses"] + c["bypasses"], "bypasses": c["bypasses"]}
         else:

@@ -12,9 +12,22 @@ from ..params import Param, parametrised
 from ..stream import OutputRegister
 from . import GROUP_BITS, LINE_BYTES
 
-__all__ = ["ClusterIndexCache", "Policy"]
+__all__ = ["ClusterIndexCache", "Policy", "way_fields", "storage_bits"]
 
 COUNTER_BITS = 32
+
+
+def way_fields(ways, sets, addr_width, group_bits):
+    """Widths of what the tag side stores per way besides its valid bit: tag, group, LRU age."""
+    return {"tag": addr_width - (sets - 1).bit_length(), "group": group_bits,
+            "age": max(1, (ways - 1).bit_length())}
+
+
+def storage_bits(line_bytes, ways, sets, addr_width, group_bits):
+    """``(data bits, tag-side bits)`` of a cache of these parameters (tag side: every way's
+    valid bit, tag, group and LRU age)."""
+    per_way = 1 + sum(way_fields(ways, sets, addr_width, group_bits).values())
+    return sets * ways * 8 * line_bytes, sets * ways * per_way
 
 
 class Policy(enum.Enum):
@@ -113,15 +126,14 @@ class ClusterIndexCache(wiring.Component):
 
     def _way_layout(self):
         """Tag, group and LRU age of one way (the valid bit is a flip-flop of its own)."""
-        return data.StructLayout({"tag": self.addr_width - self._set_bits,
-                                  "group": self.group_bits,
-                                  "age": max(1, (self.ways - 1).bit_length())})
+        return data.StructLayout(way_fields(self.ways, self.sets, self.addr_width,
+                                            self.group_bits))
 
     @property
     def storage_bits(self):
         """Data bits and tag-side bits (valid, tag, group, LRU age) of the cache."""
-        per_way = 1 + self._way_layout().size
-        return self.sets * self.ways * 8 * self.line_bytes, self.sets * self.ways * per_way
+        return storage_bits(self.line_bytes, self.ways, self.sets, self.addr_width,
+                            self.group_bits)
 
     def elaborate(self, platform):
         m = Module()
