@@ -17,6 +17,13 @@
 6. Stream: 32-bit words MSB first. ``H0 = N``; ``H1 = k [2:0] | G [7:3] | B [11:8] | R [15:12] |
    n_dict [24:16] | version [31:25] = 0``; the dictionary (``n_dict`` images back to back); the
    codes; zero padding to a 32-bit boundary. Every one of these bits counts in the ratio.
+
+HC-P v1 (``version = 1``, docs/dict-decoder.md) is v0 with the literal lanes coded: every lane
+of a literal is a code of a per-stream canonical prefix code (:class:`LaneCode`, at most
+:data:`L_MAX` bits a code) over the ``2**F`` field values, given after ``H1`` as JPEG gives its
+Huffman tables: ``L`` (4 bits, the longest length), the number of codes of each length 1..L
+(``F + 1`` bits each), the values in code order (``F`` bits each). Dictionary entries and the hit
+and run codes are as in v0; a literal is its prefix then G lane codes.
 """
 
 import heapq
@@ -27,13 +34,17 @@ import numpy as np
 
 from .bitstream import BitReader, bit_windows, pack_codes, windows
 
-__all__ = ["Header", "Encoded", "LIMITS", "quantise", "trim", "load_order", "symbols",
+__all__ = ["Header", "Encoded", "LaneCode", "LIMITS", "L_MAX", "VERSIONS", "quantise", "trim", "load_order", "symbols",
            "dictionary", "encode", "decode", "decode_symbols", "check_engine",
            "huffman_lengths"]
 
 WORD_BITS = 32
 #: the ranges the format allows (the header fields' widths allow more)
 LIMITS = {"k": range(0, 7), "g": range(1, 17), "b": range(1, 9), "r": range(0, 9)}
+#: stream versions: 0 literal lanes raw, 1 literal lanes prefix coded
+VERSIONS = (0, 1)
+#: the longest literal lane code of v1, in bits (the 4-bit ``L`` field allows up to 15)
+L_MAX = 12
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,8 @@ class Header:
     r: int
     n_dict: int
     version: int = 0
+    #: v1: the literal lanes' code (None in v0)
+    code: "LaneCode | None" = None
 
     @property
     def f(self):
@@ -79,9 +92,11 @@ class Encoded:
 
     def huffman_literal_bits(self):
         """Stream bits if literal lanes were Huffman coded with a per-layer table (4-bit code
-        lengths for the 2**F values) instead of F bits each: a format change we measure, not
-        implement (docs/dict-decoder.md). Padding is counted as if it were the same."""
+        lengths for the 2**F values) instead of F bits each: the estimate that led to v1 (a v1
+        stream: its bits). Padding is counted as if it were the same."""
         h = self.header
+        if h.version:
+            return self.bits
         hist = np.bincount(self.literal_lanes & ((1 << h.f) - 1), minlength=1 << h.f)
         coded = int((hist * huffman_lengths(hist)).sum()) + 4 * (1 << h.f)
         return self.bits - self.literals * h.g * h.f + coded
@@ -104,16 +119,120 @@ def huffman_lengths(counts):
     return lengths
 
 
+def limited_lengths(counts, limit=L_MAX):
+    """Optimal prefix-code lengths of symbols with ``counts``, none longer than ``limit``:
+    Huffman's when they fit, else package-merge (Larmore and Hirschberg). 0 for a symbol never
+    seen; a lone symbol gets 1 bit."""
+    counts = np.asarray(counts)
+    lengths = huffman_lengths(counts)
+    if lengths.max(initial=0) <= limit:
+        return lengths
+    used = np.flatnonzero(counts > 0)
+    if used.size > 1 << limit:
+        raise ValueError(f"{used.size} symbols do not fit codes of at most {limit} bits")
+    leaves = sorted((int(counts[i]), int(i), (int(i),)) for i in used)
+    row = leaves
+    for _ in range(limit - 1):
+        packages = [(a[0] + b[0], a[1], a[2] + b[2]) for a, b in zip(row[::2], row[1::2])]
+        row = sorted(leaves + packages, key=lambda x: x[0])      # stable: leaves first on ties
+    lengths[:] = 0
+    for _, _, members in row[:2 * used.size - 2]:
+        np.add.at(lengths, list(members), 1)
+    return lengths
+
+
+@dataclass(frozen=True)
+class LaneCode:
+    """A canonical prefix code of the ``F``-bit literal lane fields of an HC-P v1 stream.
+
+    ``counts[l - 1]`` codes have ``l`` bits (``l`` = 1 .. ``len(counts)`` <= :data:`L_MAX`);
+    ``values`` are the field values (two's complement, ``0 .. 2**F - 1``) in code order. The
+    codes of each length follow those of the length before it: the first code of length 1 is 0,
+    that of length ``l + 1`` is (first code of ``l`` + ``counts[l - 1]``) << 1, and the values
+    take them in order. An incomplete code (fewer codes than the lengths leave room for) is
+    allowed; the codes it leaves out are malformed.
+    """
+
+    counts: tuple = ()
+    values: tuple = ()
+
+    @classmethod
+    def of(cls, fields, f):
+        """The code of least total length for the field values ``fields`` (length-limited),
+        values of each length in increasing order."""
+        lengths = limited_lengths(np.bincount(np.asarray(fields, np.int64), minlength=1 << f))
+        used = np.flatnonzero(lengths)
+        order = used[np.lexsort((used, lengths[used]))]
+        top = int(lengths.max(initial=0))
+        return cls(tuple(int(c) for c in np.bincount(lengths[used], minlength=top + 1)[1:]),
+                   tuple(int(v) for v in order))
+
+    @property
+    def longest(self):
+        return len(self.counts)
+
+    def limits(self):
+        """Per length ``l``: (first code, first code + count, index of the first code)."""
+        out, first, base = [], 0, 0
+        for c in self.counts:
+            out.append((first, first + c, base))
+            first, base = (first + c) << 1, base + c
+        return out
+
+    def codes(self, f):
+        """``(code, length)`` arrays over the ``2**F`` field values (length 0: no code)."""
+        code, length = np.zeros(1 << f, np.int64), np.zeros(1 << f, np.int64)
+        at = 0
+        for l, (first, _, _) in enumerate(self.limits(), 1):
+            n = self.counts[l - 1]
+            vals = list(self.values[at:at + n])
+            code[vals], length[vals] = first + np.arange(n), l
+            at += n
+        return code, length
+
+    def table(self, f):
+        """``(values, lengths)`` of the table's fields as the stream carries them."""
+        vals = [self.longest, *self.counts, *self.values]
+        return vals, [4] + [f + 1] * self.longest + [f] * len(self.values)
+
+    def lookup(self):
+        """Per :data:`L_MAX`-bit window (a lane code MSB aligned, what follows after it): the
+        code's length (0: no code of this table starts so) and its index into ``values``."""
+        w = np.arange(1 << L_MAX)
+        length = np.zeros(w.size, np.int64)
+        index = np.zeros(w.size, np.int64)
+        for l, (first, end, base) in enumerate(self.limits(), 1):
+            top = w >> (L_MAX - l)
+            hit = (length == 0) & (top < end)
+            length[hit], index[hit] = l, base + top[hit] - first
+        return length, index
+
+
 def _check(name, value):
     if value not in LIMITS[name]:
         r = LIMITS[name]
         raise ValueError(f"{name} must be in {r.start}..{r.stop - 1}, not {value!r}")
 
 
-def quantise(w, scale=None):
+def quantise(w, scale=None, axis=None):
     """``(q, s)``: int8 symmetric quantisation of ``w`` with scale ``s`` (``max|w| / 127`` unless
-    given, e.g. one scale for a whole network); an all-zero ``w`` gets ``s = 1``."""
+    given, e.g. one scale for a whole network); an all-zero ``w`` gets ``s = 1``.
+
+    With ``axis``, one scale per index along it (per output channel): ``s`` is a float64 array
+    of ``w.shape[axis]`` scales, each ``max|w_c| / 127`` (1 for an all-zero channel), and
+    ``q[..., c, ...] = round(w[..., c, ...] / s[c])``. The stream carries ``q`` only: the scales
+    belong to the requantiser after the engine, and travel beside the stream (:mod:`.dict_file`).
+    """
     w = np.asarray(w, dtype=np.float64)
+    if axis is not None:
+        if scale is not None:
+            raise ValueError("give a scale or an axis, not both")
+        moved = np.moveaxis(w, axis, 0)
+        s = np.abs(moved.reshape(moved.shape[0], -1)).max(axis=1, initial=0.0) / 127
+        s[~(s > 0)] = 1.0
+        shape = [1] * w.ndim
+        shape[axis] = -1
+        return np.clip(np.round(w / s.reshape(shape)), -127, 127).astype(np.int8), s
     s = float(scale) if scale is not None else float(np.abs(w).max(initial=0.0)) / 127
     if not s > 0:
         s = 1.0
@@ -163,10 +282,13 @@ def _fields(values, f):
     return np.asarray(values, dtype=np.int64) & ((1 << f) - 1)
 
 
-def encode(t, k, g=4, b=4, r=4):
-    """Encode trimmed int8 weights ``t`` (1-D, load order; multiples of ``2**k``)."""
+def encode(t, k, g=4, b=4, r=4, version=0):
+    """Encode trimmed int8 weights ``t`` (1-D, load order; multiples of ``2**k``) as an HC-P
+    stream of ``version`` 0 (literal lanes raw) or 1 (literal lanes prefix coded)."""
     for name, v in (("k", k), ("g", g), ("b", b), ("r", r)):
         _check(name, v)
+    if version not in VERSIONS:
+        raise ValueError(f"version must be 0 or 1, not {version!r}")
     t = np.asarray(t).reshape(-1)
     if t.size == 0 or t.size >= 1 << 32:
         raise ValueError(f"N must be in 1..2**32 - 1, not {t.size}")
@@ -176,7 +298,6 @@ def encode(t, k, g=4, b=4, r=4):
     syms = symbols(t, g)
     entries, where, ids = dictionary(syms, b)
     f = 8 - k
-    head = Header(t.size, k, g, b, r, len(entries))
 
     # greedy: segments of equal consecutive symbols; the head is a hit or a literal, the rest
     # runs of at most 2**R
@@ -201,12 +322,21 @@ def encode(t, k, g=4, b=4, r=4):
     values[is_run, 0] = (1 << r) | (run_len[is_run] - 1)
     lengths[is_run, 0] = 2 + r
     lengths[is_lit, 0] = 2 if r else 1
-    values[is_lit, 1:] = _fields(syms[starts[seg[is_lit]]] >> k, f)
-    lengths[is_lit, 1:] = f
+    lanes = _fields(syms[starts[seg[is_lit]]] >> k, f)
+    values[is_lit, 1:], lengths[is_lit, 1:] = lanes, f
+    head, table = Header(t.size, k, g, b, r, len(entries)), ([], [])
+    if version:
+        code = LaneCode.of(lanes.reshape(-1), f)
+        head = Header(t.size, k, g, b, r, len(entries), 1, code)
+        table = code.table(f)
+        codes, code_bits = code.codes(f)
+        values[is_lit, 1:], lengths[is_lit, 1:] = codes[lanes], code_bits[lanes]
 
     dict_vals = _fields(entries.astype(np.int64) >> k, f).reshape(-1)
-    all_values = np.concatenate([head.words(), dict_vals, values.reshape(-1)])
-    all_lengths = np.concatenate([[32, 32], np.full(dict_vals.size, f), lengths.reshape(-1)])
+    all_values = np.concatenate([head.words(), np.asarray(table[0], np.int64), dict_vals,
+                                 values.reshape(-1)])
+    all_lengths = np.concatenate([[32, 32], np.asarray(table[1], np.int64),
+                                  np.full(dict_vals.size, f), lengths.reshape(-1)])
     stream = pack_codes(all_values, all_lengths, word_bits=WORD_BITS)
     return Encoded(stream, len(stream) * 8, head, entries, int(is_hit.sum()),
                    int(is_run.sum()), int(run_len[is_run].sum()), int(is_lit.sum()),
@@ -217,8 +347,8 @@ def _read_header(bits):
     n = bits.take(32, "the header")
     h1 = bits.take(32, "the header")
     head = Header(n, h1 & 7, h1 >> 3 & 31, h1 >> 8 & 15, h1 >> 12 & 15, h1 >> 16 & 511, h1 >> 25)
-    if head.version:
-        raise ValueError(f"header: version {head.version}, only 0 is known")
+    if head.version not in VERSIONS:
+        raise ValueError(f"header: version {head.version}, only 0 and 1 are known")
     if n == 0:
         raise ValueError("header: N = 0")
     for name in ("k", "g", "b", "r"):
@@ -276,6 +406,88 @@ def _code_starts(stream, start, head):
     return np.asarray(starts, np.int64) + 8 * first, 8 * first + q
 
 
+def _read_table(bits, head):
+    """The v1 literal code table at ``bits``' position: the header with it."""
+    at = bits.pos
+    longest = bits.take(4, "the literal code table")
+    if longest > L_MAX:
+        raise ValueError(f"literal code table at bit {at}: L = {longest} > {L_MAX}")
+    counts, room = [], 0
+    for l in range(1, longest + 1):
+        at = bits.pos
+        counts.append(bits.take(head.f + 1, "the literal code table"))
+        room += counts[-1]
+        if room > 1 << l:
+            raise ValueError(f"literal code table at bit {at}: the codes of at most {l} bits "
+                             f"need {room} of the {1 << l} {l}-bit patterns (not a prefix code)")
+        room <<= 1
+    values, seen = [], set()
+    for _ in range(sum(counts)):
+        at = bits.pos
+        values.append(bits.take(head.f, "the literal code table"))
+        if values[-1] in seen:
+            raise ValueError(f"literal code table at bit {at}: value {values[-1]} twice")
+        seen.add(values[-1])
+    return Header(head.n, head.k, head.g, head.b, head.r, head.n_dict, 1,
+                  LaneCode(tuple(counts), tuple(values)))
+
+
+def _decode_v1(stream, head, pos, entries):
+    """The symbols of a v1 stream's codes from bit ``pos``: code by code, with the lane codes'
+    lengths and values looked up at every bit."""
+    nbits, g, b, r, f = 8 * len(stream), head.g, head.b, head.r, head.f
+    length, index = head.code.lookup()
+    half = 1 << (f - 1)
+    value = (((np.asarray(head.code.values + (0,), np.int64) ^ half) - half) << head.k)
+    w = bit_windows(stream, L_MAX, nbits)
+    lane_len, lane_val = length[w].tolist(), value[np.minimum(index[w], len(value) - 1)].tolist()
+    bit = np.unpackbits(np.frombuffer(stream, np.uint8)).tolist()
+    hit_idx = bit_windows(stream, b, nbits).tolist()
+    run_len = bit_windows(stream, max(r, 1), nbits).tolist()
+    entries = [tuple(e) for e in entries.tolist()]
+    out, wanted, q = [], head.symbols, pos
+    lit = 2 if r else 1
+    while len(out) < wanted:
+        if q >= nbits:
+            raise _cut("a code", q, 1, nbits)
+        if bit[q]:
+            if q + 1 + b > nbits:
+                raise _cut("a hit index", q + 1, b, nbits)
+            i = hit_idx[q + 1]
+            if i >= head.n_dict:
+                raise ValueError(f"hit at bit {q}: index {i}, dictionary has {head.n_dict}")
+            out.append(entries[i])
+            q += 1 + b
+            continue
+        if r:
+            if q + 1 >= nbits:
+                raise _cut("a code", q + 1, 1, nbits)
+            if bit[q + 1]:
+                if q + 2 + r > nbits:
+                    raise _cut("a run length", q + 2, r, nbits)
+                count = run_len[q + 2] + 1
+                if not out:
+                    raise ValueError(f"run at bit {q}: no symbol before it")
+                if len(out) + count > wanted:
+                    raise ValueError(f"run at bit {q}: {count} symbols, only "
+                                     f"{wanted - len(out)} left")
+                out += [out[-1]] * count
+                q += 2 + r
+                continue
+        p, lanes = q + lit, []
+        for _ in range(g):
+            n = lane_len[p] if p < nbits else 0
+            if p + (n or head.code.longest or 1) > nbits:
+                raise _cut("a literal lane", p, n or head.code.longest or 1, nbits)
+            if not n:
+                raise ValueError(f"literal lane at bit {p}: no code of the table starts so")
+            lanes.append(lane_val[p])
+            p += n
+        out.append(tuple(lanes))
+        q = p
+    return np.array(out, np.int8).reshape(-1, g), q
+
+
 def decode_symbols(stream):
     """``(symbols (S, G) int8, header)`` of an HC-P stream; ``ValueError`` naming the fault
     and its bit for a malformed one.
@@ -288,13 +500,23 @@ def decode_symbols(stream):
     stream = bytes(stream)
     if len(stream) % 4:
         raise ValueError(f"a stream is whole 32-bit words, not {len(stream)} bytes")
-    head = _read_header(BitReader(stream[:8]))
+    bits = BitReader(stream[:8])
+    head = _read_header(bits)
     nbits, g, f, pos = 8 * len(stream), head.g, head.f, 64
+    if head.version:
+        bits = BitReader(stream)
+        bits.pos = pos
+        head = _read_table(bits, head)
+        pos = bits.pos
     fields = head.n_dict * g
     if pos + fields * f > nbits:
         k = (nbits - pos) // f                         # the first field that does not fit
         raise _cut(f"dictionary entry {k // g}", pos + k * f, f, nbits)
     entries = _lanes(stream, pos + f * np.arange(fields), head).reshape(-1, g)
+    if head.version:
+        syms, end = _decode_v1(stream, head, pos + fields * f, entries)
+        _check_padding(stream, end)
+        return syms, head
     at, end = _code_starts(stream, pos + fields * f, head)
     prefix = windows(stream, at, 2)
     hit = prefix >= 0b10
@@ -327,9 +549,7 @@ def decode_symbols(stream):
                          f"{head.symbols - int(before[first])} left")
     if at.size == 0 or before[-1] + count[-1] < head.symbols:
         raise _cut("a code", end, 1, nbits)
-    if nbits - end >= WORD_BITS or (nbits > end and windows(stream, [end], nbits - end)[0]):
-        raise ValueError(f"{nbits - end} bits after the last code at bit {end} (at most "
-                         f"{WORD_BITS - 1} zero padding bits allowed)")
+    _check_padding(stream, end)
     literal = ~hit & ~run
     syms = np.empty((at.size, g), np.int8)
     syms[hit] = entries[index[hit]]
@@ -337,6 +557,14 @@ def decode_symbols(stream):
     syms[literal] = _lanes(stream, lanes.reshape(-1), head).reshape(-1, g)
     source = np.maximum.accumulate(np.where(run, 0, np.arange(at.size)))   # runs repeat it
     return np.repeat(syms[source], count, axis=0), head
+
+
+def _check_padding(stream, end):
+    """``ValueError`` unless the bits from ``end`` are at most 31 zeros."""
+    nbits = 8 * len(stream)
+    if nbits - end >= WORD_BITS or (nbits > end and windows(stream, [end], nbits - end)[0]):
+        raise ValueError(f"{nbits - end} bits after the last code at bit {end} (at most "
+                         f"{WORD_BITS - 1} zero padding bits allowed)")
 
 
 def decode(stream):

@@ -1,4 +1,4 @@
-"""HC-P v0 dictionary codec (golden): quantise, trim, the exact stream layout, malformed input."""
+"""HC-P v0 and v1 dictionary codec (golden): quantise, trim, the exact stream layout, malformed input."""
 
 import re
 
@@ -105,7 +105,7 @@ def _stream(words, tail_bits=""):
     (b"\0\0\0", "whole 32-bit words, not 3 bytes"),
     (_stream([4]), "stream ends inside the header"),
     (_stream(_header(n=0)), "header: N = 0"),
-    (_stream(_header(version=1)), "header: version 1"),
+    (_stream(_header(version=2)), "header: version 2, only 0 and 1"),
     (_stream(_header(k=7)), "header: k = 7, allowed 0..6"),
     (_stream(_header(g=0)), "header: g = 0"),
     (_stream(_header(b=9)), "header: b = 9"),
@@ -134,3 +134,101 @@ def test_encoder_and_engine_limits():
         dc.check_engine(head, 4, 4, 4)
     with pytest.raises(ValueError, match="G = 4, the engine has 8 lanes"):
         dc.check_engine(head, 8, 8, 8)
+
+
+# --- HC-P v1: literal lanes prefix coded -------------------------------------------------------
+
+def test_limited_lengths_are_optimal_and_fit():
+    counts = np.array([2 ** i for i in range(20)][::-1] + [0, 1])   # Huffman wants 21 bits
+    free = dc.huffman_lengths(counts)
+    assert free.max() > dc.L_MAX
+    lengths = dc.limited_lengths(counts)
+    used = counts > 0
+    assert lengths.max() == dc.L_MAX and (lengths[used] > 0).all() and not lengths[~used].any()
+    assert (2.0 ** -lengths[used]).sum() <= 1                        # a prefix code
+    assert (counts * lengths).sum() >= (counts * free).sum()
+    few = np.array([5, 1, 1, 3])                                     # fits: Huffman itself
+    assert dc.limited_lengths(few).tolist() == dc.huffman_lengths(few).tolist()
+    assert dc.limited_lengths(np.array([0, 7, 0])).tolist() == [0, 1, 0]
+    with pytest.raises(ValueError, match="do not fit codes of at most 2 bits"):
+        dc.limited_lengths(np.ones(5), 2)
+
+
+def test_lane_code_is_canonical():
+    # fields 0 x4, 1 x2, 15 x1, 14 x1: lengths 1, 2, 3, 3; values of a length in increasing order
+    code = dc.LaneCode.of([0, 0, 0, 0, 1, 1, 15, 14], 4)
+    assert code == dc.LaneCode((1, 1, 2), (0, 1, 14, 15))
+    codes, lengths = code.codes(4)
+    assert [(int(codes[v]), int(lengths[v])) for v in (0, 1, 14, 15)] == [
+        (0b0, 1), (0b10, 2), (0b110, 3), (0b111, 3)]
+    assert code.table(4) == ([3, 1, 1, 2, 0, 1, 14, 15], [4, 5, 5, 5, 4, 4, 4, 4])
+
+
+def test_v1_stream_layout_by_hand():
+    # G=2, k=4 (F = 4), R=0, B=1: symbols (16,16) (16,16) (0,-16) -> dictionary [(16,16)];
+    # literal lanes 0 and -16 (field 15): one code each of 1 bit
+    t = np.array([16, 16, 16, 16, 0, -16], np.int8)
+    e = dc.encode(t, k=4, g=2, b=1, r=0, version=1)
+    words = [int.from_bytes(e.stream[i:i + 4], "big") for i in range(0, len(e.stream), 4)]
+    assert words[:2] == [6, 4 | 2 << 3 | 1 << 8 | 0 << 12 | 1 << 16 | 1 << 25]
+    body = "0001" + "00010" + "0000" + "1111"      # L = 1; 2 codes of 1 bit; values 0, 15
+    body += "0001" + "0001"                         # the dictionary entry (1, 1)
+    body += "10" + "10"                             # hit 0, hit 0 (B = 1)
+    body += "0" + "0" + "1"                         # literal (R = 0: prefix 0): lanes 0, 15
+    bits = "".join(format(w, "032b") for w in words[2:])
+    assert bits.startswith(body) and set(bits[len(body):]) <= {"0"}
+    out, head = dc.decode(e.stream)
+    assert out.tolist() == t.tolist() and head == e.header and head.version == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 400), st.integers(0, 6), st.sampled_from([1, 2, 3, 4, 8, 16]),
+       st.integers(1, 8), st.integers(0, 8), st.floats(0, 1), st.booleans(), st.integers(0, 99))
+def test_v1_round_trip_and_never_longer_lanes(n, k, g, b, r, sparsity, repeat, seed):
+    t = trimmed(np.random.default_rng(seed), n, k, sparsity, repeat)
+    e0, e1 = dc.encode(t, k, g, b, r), dc.encode(t, k, g, b, r, version=1)
+    out, head = dc.decode(e1.stream)
+    assert out.tolist() == t.tolist() and head == e1.header
+    assert e1.bits == len(e1.stream) * 8 and len(e1.stream) % 4 == 0
+    assert (e1.hits, e1.runs, e1.literals) == (e0.hits, e0.runs, e0.literals)
+    # lanes: an optimal code is never longer than F bits each; the table costs its own bits
+    table = sum(e1.header.code.table(8 - k)[1])
+    assert e1.bits - 32 <= e0.bits + table
+
+
+def _v1(table, tail, n=4, k=4, g=4, r=4, n_dict=0):
+    """A v1 stream: the header, then the bit strings of ``table`` and ``tail``."""
+    return _stream(_header(n=n, k=k, g=g, r=r, n_dict=n_dict, version=1), table + tail)
+
+
+# F = 4: L (4 bits), counts of 5 bits, values of 4 bits; code "0" -> field 0, "10" -> field 1
+_TABLE = "0010" + "00001" + "00001" + "0000" + "0001"
+
+
+@pytest.mark.parametrize("stream,message", [
+    (_v1("1101", ""), "literal code table at bit 64: L = 13 > 12"),
+    (_v1("0010" + "00010" + "00011", ""),
+     "literal code table at bit 73: the codes of at most 2 bits need 7 of the 4 2-bit"),
+    (_v1("0001" + "00011", ""), "at bit 68: the codes of at most 1 bits need 3 of the 2"),
+    (_v1("0010" + "00001" + "00001" + "0000" + "0000", ""),
+     "literal code table at bit 82: value 0 twice"),
+    (_stream(_header(version=1))[:8] + bytes(0), "stream ends inside the literal code table"),
+    (_v1(_TABLE, "00" + "0" + "10" + "11"),
+     "literal lane at bit 91: no code of the table starts so"),
+    (_v1(_TABLE, "00" + "0000" + "00" + "0" + "11", n=8),
+     "literal lane at bit 95: no code of the table starts so"),
+    (_v1("0000", "00" + "0"), "literal lane at bit 70: no code of the table starts so"),
+    (_v1(_TABLE, "00" + "0000") + bytes(4), "bits after the last code"),
+    (_v1(_TABLE, "00" + "0000" + "1"), "4 bits after the last code at bit 92"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_malformed_v1_streams_raise(stream, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        dc.decode(stream)
+
+
+def test_v1_cut_inside_a_literal_lane():
+    t = np.array([1, -3, 5, 7] * 3 + [9, 9, 11, 13], np.int8)
+    s = dc.encode(t, 0, 4, 1, 0, version=1).stream
+    for cut in range(8, len(s), 4):
+        with pytest.raises(ValueError, match="stream ends inside"):
+            dc.decode(s[:cut])
