@@ -478,7 +478,8 @@ def _decode_v1(stream, head, pos, entries):
         for _ in range(g):
             n = lane_len[p] if p < nbits else 0
             if p + (n or head.code.longest or 1) > nbits:
-                raise _cut("a literal lane", p, n or head.code.longest or 1, nbits)
+                raise ValueError(f"stream ends inside a literal lane at bit {p} "
+                                 f"({nbits - p} bits left)")
             if not n:
                 raise ValueError(f"literal lane at bit {p}: no code of the table starts so")
             lanes.append(lane_val[p])

