@@ -46,16 +46,37 @@ def test_ebpc_version_1_files_still_read():
         ebpc_file.unpack(ebpc_v1(fmap()) + b"\0")
 
 
-def test_hcp_version_1_ends_with_the_crc_and_version_0_still_reads():
+def test_hcp_version_2_ends_with_the_crc_and_versions_1_and_0_still_read():
     q, scale, stream = weights()
     data = dict_file.pack(q.shape, scale, stream)
-    assert data[:4] == b"HCP1" and struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
-    v0 = b"HCP0" + struct.pack(f"<B{q.ndim}Qd", q.ndim, *q.shape, scale) + stream
-    for blob in (data, v0):
+    assert data[:4] == b"HCP2" and struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
+    head = struct.pack(f"<B{q.ndim}Qd", q.ndim, *q.shape, scale)
+    v1 = b"HCP1" + head + stream
+    v1 += struct.pack("<I", zlib.crc32(v1))
+    for blob in (data, v1, b"HCP0" + head + stream):
         shape, s, values, _ = dict_file.unpack(blob)
         assert shape == q.shape and s == scale and np.array_equal(values, q)
     with pytest.raises(ValueError, match="scale must be a finite number > 0, not nan"):
         dict_file.pack(q.shape, float("nan"), stream)
+
+
+def test_hcp_per_channel_scales_travel_beside_the_stream():
+    w = np.random.default_rng(3).normal(0, 1, (6, 2, 3)) * np.arange(1, 7)[:, None, None]
+    for axis in (0, 2, -1):
+        q, scales = dict_codec.quantise(w, axis=axis)
+        stream = dict_codec.encode(q.reshape(-1), 0, version=1).stream
+        shape, s, values, head = dict_file.unpack(dict_file.pack(w.shape, scales, stream, axis))
+        assert head.version == 1 and np.array_equal(values, q)
+        assert s.shape == tuple(n if d == axis % 3 else 1 for d, n in enumerate(w.shape))
+        assert np.abs(values * s - w).max() <= scales.max() / 2 + 1e-12
+    with pytest.raises(ValueError, match="5 scales for axis 0 of length 6"):
+        dict_file.pack(w.shape, np.ones(5), stream, 0)
+    with pytest.raises(ValueError, match="axis 3 is outside a shape of 3 dimensions"):
+        dict_file.pack(w.shape, np.ones(6), stream, 3)
+    with pytest.raises(ValueError, match="6 scales need an axis"):
+        dict_file.pack(w.shape, np.ones(6), stream)
+    with pytest.raises(ValueError, match="not -1.0"):
+        dict_file.pack(w.shape, -np.ones(6), stream, 0)
 
 
 def test_a_map_is_split_into_transfers_and_joined_again(tmp_path):
