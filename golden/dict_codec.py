@@ -574,9 +574,12 @@ def decode(stream):
     return syms.reshape(-1)[:head.n], head
 
 
-def check_engine(head, g, b_max, r_max):
+def check_engine(head, g, b_max, r_max, v=1):
     """``ValueError`` when a stream's header is outside an engine elaborated for ``g`` lanes,
-    dictionaries of up to ``2**b_max`` entries and run fields of up to ``r_max`` bits."""
+    dictionaries of up to ``2**b_max`` entries, run fields of up to ``r_max`` bits and HC-P
+    versions up to ``v``."""
+    if head.version > v:
+        raise ValueError(f"header: version {head.version}, the engine decodes up to v{v}")
     if head.g != g:
         raise ValueError(f"header: G = {head.g}, the engine has {g} lanes")
     if head.b > b_max:

@@ -10,8 +10,8 @@ from hw.dict.decoder import DictDecoder
 from tests.simstreams import run_streams as run
 
 
-def tensors(rng, count, g, b_max, r_max, longest=300):
-    """Encoded streams of random tensors: various sparsity, repetition and k."""
+def tensors(rng, count, g, b_max, r_max, longest=300, versions=(0, 1)):
+    """Encoded streams of random tensors: various sparsity, repetition and k, v0 and v1."""
     out = []
     for _ in range(count):
         n = int(rng.integers(1, longest + 1))
@@ -21,7 +21,7 @@ def tensors(rng, count, g, b_max, r_max, longest=300):
             w = np.repeat(w[:max(1, n // 12)], 12)[:n]
         t = dc.trim(dc.quantise(w)[0], k)
         out.append(dc.encode(t, k, g, int(rng.integers(1, b_max + 1)),
-                             int(rng.integers(0, r_max + 1))).stream)
+                             int(rng.integers(0, r_max + 1)), int(rng.choice(versions))).stream)
     return out
 
 
@@ -29,20 +29,20 @@ def lanes(value, g):
     return [((value >> 8 * j & 0xFF) ^ 0x80) - 0x80 for j in range(g)]
 
 
-def golden(stream, g, b_max, r_max):
+def golden(stream, g, b_max, r_max, v=1):
     """The expected symbols and last count, or None for a stream the engine must flag."""
     try:
         syms, head = dc.decode_symbols(stream)
-        dc.check_engine(head, g, b_max, r_max)
+        dc.check_engine(head, g, b_max, r_max, v)
     except ValueError:
         return None
     return syms, head.n - g * (len(syms) - 1)
 
 
-def check(streams, got, g, b_max, r_max):
+def check(streams, got, g, b_max, r_max, v=1):
     flagged = []
     for s, beats in zip(streams, got):
-        want = golden(s, g, b_max, r_max)
+        want = golden(s, g, b_max, r_max, v)
         flagged.append(want is None)
         if want is None:
             assert beats[-1]["error"] == 1 and beats[-1]["count"] == 0
@@ -54,14 +54,27 @@ def check(streams, got, g, b_max, r_max):
     return flagged
 
 
-@pytest.mark.parametrize("g,b_max,r_max", [(4, 4, 4), (1, 2, 0), (2, 8, 8), (8, 3, 2)],
+@pytest.mark.parametrize("g,b_max,r_max,v", [(4, 4, 4, 1), (1, 2, 0, 1), (2, 8, 8, 1),
+                                             (8, 3, 2, 1), (4, 4, 4, 0)],
                          ids=lambda v: str(v))
 @pytest.mark.parametrize("pause", ["none", "random"])
-def test_decodes_like_golden(g, b_max, r_max, pause):
+def test_decodes_like_golden(g, b_max, r_max, v, pause):
     rng = np.random.default_rng(g * 100 + b_max * 10 + r_max)
     streams = tensors(rng, 10, g, b_max, r_max)
-    got, _ = run(DictDecoder(g, b_max, r_max), streams, pause)
-    assert not any(check(streams, got, g, b_max, r_max))
+    got, _ = run(DictDecoder(g, b_max, r_max, v), streams, pause)
+    flagged = check(streams, got, g, b_max, r_max, v)
+    assert flagged == [v == 0 and dc.decode(s)[1].version == 1 for s in streams]
+
+
+def test_v1_literals_at_one_symbol_per_cycle():
+    """Short lane codes (mostly small weights): a literal of G = 4 lanes every cycle."""
+    rng = np.random.default_rng(9)
+    t = dc.trim(dc.quantise(rng.laplace(0, 1, 4 * 400))[0], 4)
+    streams = [dc.encode(t, 4, 4, 1, 0, version=1).stream]
+    got, cycles = run(DictDecoder(), streams)
+    check(streams, got, 4, 4, 4)
+    head = dc.decode(streams[0])[1]
+    assert len(got[0]) == 400 and cycles <= 400 + 4 + len(head.code.values) + 16 + 10
 
 
 def test_hits_and_runs_at_one_symbol_per_cycle():
@@ -95,3 +108,5 @@ def test_parameters_are_validated():
         DictDecoder(4, 9)
     with pytest.raises(ValueError, match=re.escape("R must be in 0..8, not -1")):
         DictDecoder(4, 4, -1)
+    with pytest.raises(ValueError, match=re.escape("V must be 0 or 1, not 2")):
+        DictDecoder(4, 4, 4, 2)

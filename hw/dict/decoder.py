@@ -1,15 +1,16 @@
-"""Dictionary decoder engine: HC-P v0 word stream in, G int8 weights per beat out."""
+"""Dictionary decoder engine: HC-P v0 / v1 word stream in, G int8 weights per beat out."""
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden.dict_codec import LIMITS, WORD_BITS
+from golden.dict_codec import L_MAX, LIMITS, WORD_BITS
 
 from ..bitpack import word_layout
 from ..bitunpack import BitUnpacker
 from ..params import Param, parametrised
 from ..stream import OutputRegister, StreamEnd
+from .lanecode import VALUE_BITS, CodeTable, LaneDecoder
 
 __all__ = ["DictDecoder"]
 
@@ -59,11 +60,13 @@ class DictDecoder(wiring.Component):
               Param("B_max", tuple(range(1, 9)), "the dictionary holds up to 2**B_max symbols; "
                                                  "streams with B <= B_max decode"),
               Param("R", tuple(range(0, 9)), "the widest run field; streams with R <= this "
-                                             "decode (0: no runs)"))
+                                             "decode (0: no runs)"),
+              Param("V", (0, 1), "the newest HC-P version decoded: 1 decodes v0 and v1 "
+                                 "(prefix-coded literal lanes), 0 only v0 (no code table)"))
 
-    def __init__(self, G=4, B_max=4, R=4):
-        self._g, self._b_max, self._r_max = G, B_max, R
-        self._window = max(WORD_BITS, 2 + 8 * G)
+    def __init__(self, G=4, B_max=4, R=4, V=1):
+        self._g, self._v, self._b_max, self._r_max = G, V, B_max, R
+        self._window = max(WORD_BITS, 2 + 8 * G, 2 + L_MAX * G if V else 0)
         super().__init__({
             "i_words": In(stream.Signature(word_layout(WORD_BITS, WORD_BITS))),
             "o_weights": Out(stream.Signature(data.StructLayout({
@@ -71,9 +74,10 @@ class DictDecoder(wiring.Component):
             "error": Out(1),
         })
 
-    def _lanes(self, m, bits, k, name):
-        """The G restored int8 weights of the symbol image at the top of ``bits``."""
-        g, win = self._g, self._window
+    def _lanes(self, m, bits, k, name, lanes=None):
+        """The G (or ``lanes``) restored int8 weights of the symbol image at the top of
+        ``bits``."""
+        g, win = lanes or self._g, self._window
         out = Signal(8 * g, name=name)
         with m.Switch(k):
             for kk in LIMITS["k"]:
@@ -110,10 +114,27 @@ class DictDecoder(wiring.Component):
 
         o = self.o_weights
         out = OutputRegister(m, o, reset_less=True, name="weights")
-        m.d.comb += o.payload.data.eq(Mux(from_dict, rd.data, out.payload.data))
+        shown = Mux(from_dict, rd.data, out.payload.data)
+        v1 = Signal()                          # this stream is HC-P v1
+        from_table = Signal()                  # v1 literal: the lanes read from ``symbols``
+        if self._v:
+            m.submodules.table = table = CodeTable()
+            m.submodules.lanes = lanes = LaneDecoder(g, win)
+            # the table's values, restored to int8, one read port per lane (read as the
+            # literal is taken, shown from the next cycle, like a hit's dictionary entry)
+            m.submodules.symbols = sym_mem = memory.Memory(shape=8, depth=1 << VALUE_BITS,
+                                                           init=[])
+            sym_rd = [sym_mem.read_port() for _ in range(g)]
+            sym_wr = sym_mem.write_port()
+            m.d.comb += [lanes.lim.eq(table.lim), lanes.off.eq(table.off), lanes.bits.eq(bits)]
+            for j, port in enumerate(sym_rd):
+                m.d.comb += [port.en.eq(0), port.addr.eq(lanes.index[j])]
+            shown = Mux(from_table, Cat(*(port.data for port in sym_rd)), shown)
+        m.d.comb += o.payload.data.eq(shown)
 
         def emit(value, count=g, last=0, error=0):
-            out.emit(from_dict.eq(0), data=value, count=count, last=last, error=error)
+            out.emit(from_dict.eq(0), from_table.eq(0), data=value, count=count, last=last,
+                     error=error)
 
         ending = StreamEnd(m, unp.o, out, bad, final_beat=lambda: out.emit(last=1, error=0),
                            error_beat=lambda: emit(0, count=0, last=1, error=1), restart="H0")
@@ -123,10 +144,11 @@ class DictDecoder(wiring.Component):
             """The next symbol: out now, or staged (valid low) for the end check if final.
             ``value``: its lanes, "dict" (the entry being read) or "repeat" (the symbol shown)."""
             m.d.sync += [sym_left.eq(sym_left - 1), first.eq(0)]
-            if isinstance(value, str):
-                data_of = [from_dict.eq(1)] if value == "dict" else []
+            if isinstance(value, str):        # "dict" or "table": from a memory's read port
+                data_of = ([] if value == "repeat" else
+                           [from_dict.eq(value == "dict"), from_table.eq(value == "table")])
             else:
-                data_of = [from_dict.eq(0), out.payload.data.eq(value)]
+                data_of = [from_dict.eq(0), from_table.eq(0), out.payload.data.eq(value)]
             ending.item(sym_left == 1, lambda: out.emit(*data_of, count=g, last=0, error=0),
                         [*data_of, out.payload.count.eq(last_count)], next_state)
 
@@ -145,11 +167,32 @@ class DictDecoder(wiring.Component):
                      wr.addr.eq(index)]
         is_hit, is_run = bits[win - 1], (r != 0) & (bits[win - 2:] == 0b01)
         need = Signal(range(win + 1))
-        m.d.comb += need.eq(literal_bits)
+        m.d.comb += need.eq(Mux(v1, lanes.need, literal_bits) if self._v else literal_bits)
         with m.If(is_hit):
             m.d.comb += need.eq(1 + b)
         with m.Elif(is_run):
             m.d.comb += need.eq(2 + r)
+
+        def after_table(entries):
+            """To the dictionary, or straight to the codes when it is empty."""
+            with m.If(entries == 0):
+                m.next = "CODE"
+            with m.Else():
+                m.next = "DICT"
+
+        if self._v:
+            # the literal code table: L, then L counts, then the values (one a cycle)
+            longest, at = Signal(4), Signal(VALUE_BITS)
+            count, value = Signal(VALUE_BITS + 1), Signal(VALUE_BITS)
+            m.d.comb += [lanes.longest.eq(longest), lanes.start.eq(Mux(r == 0, 1, 2)),
+                         table.count.eq(count), table.value.eq(value),
+                         sym_wr.addr.eq(at), sym_wr.data.eq(self._lanes(m, bits, k, "value",
+                                                                        lanes=1))]
+            with m.Switch(k):
+                for kk in LIMITS["k"]:
+                    with m.Case(kk):
+                        m.d.comb += [count.eq(bits[win - (9 - kk):]),
+                                     value.eq(bits[win - (8 - kk):])]
 
         h1 = bits[win - 32:]
         h_k, h_g, h_b, h_r = h1[0:3], h1[3:8], h1[8:12], h1[12:16]
@@ -175,16 +218,56 @@ class DictDecoder(wiring.Component):
                     m.d.sync += [k.eq(h_k), b.eq(h_b), r.eq(h_r), n_dict.eq(h_nd),
                                  index.eq(0), entry_bits.eq(g * f),
                                  literal_bits.eq(g * f + Mux(h_r == 0, 1, 2))]
-                    with m.If((h_ver != 0) | (h_k > LIMITS["k"][-1]) | (h_g != g) | (h_b == 0)
-                              | (h_b > self._b_max) | (h_r > self._r_max)
+                    m.d.sync += v1.eq(h_ver == 1)
+                    with m.If((h_ver > self._v) | (h_k > LIMITS["k"][-1]) | (h_g != g)
+                              | (h_b == 0) | (h_b > self._b_max) | (h_r > self._r_max)
                               | (h_nd > (1 << h_b))):
                         fail()
-                    with m.Elif(h_nd == 0):
-                        m.next = "CODE"
+                    if self._v:
+                        with m.Elif(h_ver == 1):
+                            m.d.comb += table.clear.eq(1)
+                            m.next = "LENGTH"
                     with m.Else():
-                        m.next = "DICT"
+                        after_table(h_nd)
                 with m.Elif(end):
                     fail()
+            if self._v:               # the literal code table: L, L counts, the values
+                with m.State("LENGTH"):
+                    with m.If(avail >= 4):
+                        m.d.comb += unp.o.take.eq(4)
+                        m.d.sync += longest.eq(bits[win - 4:])
+                        with m.If(bits[win - 4:] > L_MAX):
+                            fail()
+                        with m.Elif(bits[win - 4:] == 0):
+                            after_table(n_dict)
+                        with m.Else():
+                            m.next = "COUNT"
+                    with m.Elif(end):
+                        fail()
+                with m.State("COUNT"):
+                    with m.If(avail >= 9 - k):
+                        m.d.comb += [unp.o.take.eq(9 - k), table.count_en.eq(1)]
+                        m.d.sync += at.eq(0)
+                        with m.If(table.over):
+                            fail()
+                        with m.Elif(table.length == longest):
+                            with m.If(table.total + count == 0):
+                                after_table(n_dict)
+                            with m.Else():
+                                m.next = "VALUE"
+                    with m.Elif(end):
+                        fail()
+                with m.State("VALUE"):
+                    with m.If(avail >= 8 - k):
+                        m.d.comb += [unp.o.take.eq(8 - k), table.value_en.eq(1),
+                                     sym_wr.en.eq(1)]
+                        m.d.sync += at.eq(at + 1)
+                        with m.If(table.twice):
+                            fail()
+                        with m.Elif(at == table.total - 1):
+                            after_table(n_dict)
+                    with m.Elif(end):
+                        fail()
             with m.State("DICT"):
                 with m.If(avail >= entry_bits):
                     m.d.comb += [unp.o.take.eq(entry_bits), wr.en.eq(1)]
@@ -211,6 +294,12 @@ class DictDecoder(wiring.Component):
                                 symbol("repeat", "CODE")
                                 with m.If((run_len > 1) & (sym_left != 1)):
                                     m.next = "RUN"
+                        if self._v:
+                            with m.Elif(v1 & lanes.bad):
+                                fail()
+                            with m.Elif(v1):
+                                m.d.comb += [port.en.eq(1) for port in sym_rd]
+                                symbol("table", "CODE")
                         with m.Else():
                             symbol(lit_lanes, "CODE")
                     with m.Elif(end):
