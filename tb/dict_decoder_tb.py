@@ -15,17 +15,20 @@ from tb.suite import Bench, Run
 
 CORE = "dict-decoder"
 #: ``make test``: every test below on each
+#: four v1 engines (they decode v0 streams too) and the v0-only engine
 PARAM_SETS = ({}, {"G": 1, "B_max": 2, "R": 0}, {"G": 8, "B_max": 8, "R": 8},
-              {"G": 2, "B_max": 6, "R": 2})
+              {"G": 2, "B_max": 6, "R": 2}, {"G": 4, "B_max": 4, "R": 4, "V": 0})
 REGRESS = {"malformed_fuzz": Run(({}, {"G": 8, "B_max": 8, "R": 8}),
                                  env={"DNNPRESS_FUZZ_CASES": "1000"}, label="fuzz1000")}
 RUNS = {"axis_top": Run(({}, {"G": 8, "B_max": 8, "R": 8}), axis=True)}
 BENCH = Bench(({}, {"G": 8, "B_max": 8, "R": 8}, {"G": 1, "B_max": 4, "R": 4}),
-              {"hits": 1.0, "runs": 1.0}, "goal: one symbol (G weights) per cycle on hits and runs")
+              {"hits": 1.0, "runs": 1.0, "v1_literals_k4": 0.95, "v1_literals_k2": 0.95},
+              "goal: one symbol (G weights) per cycle on hits, runs and v1 literals (issue 21: "
+              ">= 0.95 at G = 4 whenever the 32-bit input allows)")
 
 CTX = Context.of(CORE)
 COMPONENT, seed_of = CTX.component, CTX.seed_of
-G, B_MAX, R_MAX = COMPONENT._g, COMPONENT._b_max, COMPONENT._r_max
+G, B_MAX, R_MAX, V = COMPONENT._g, COMPONENT._b_max, COMPONENT._r_max, COMPONENT._v
 #: distinct weights, as many as the dictionary holds (255 at most: int8 without -128)
 POOL = np.arange(-127, 128, dtype=np.int8)[:1 << B_MAX]
 
@@ -38,14 +41,16 @@ def tensor(rng, n, sparsity, k, repeat=0):
 
 
 def streams(rng, count, longest=400):
-    """Random tensors: sparsity 0..0.95, k 0..6, B 1..B_max, R 0..R, some repetitive."""
+    """Random tensors: sparsity 0..0.95, k 0..6, B 1..B_max, R 0..R, some repetitive, HC-P v0
+    and v1 (the engine's newest version three times in four)."""
     out = []
     for _ in range(count):
         k = int(rng.integers(0, 7))
         t = tensor(rng, int(rng.integers(1, longest + 1)), float(rng.choice([0, .5, .8, .95])),
                    k, int(rng.choice([0, 0, 3 * G, 40])))
         out.append(dc.encode(t, k, G, int(rng.integers(1, B_MAX + 1)),
-                             int(rng.integers(0, R_MAX + 1))).stream)
+                             int(rng.integers(0, R_MAX + 1)),
+                             int(rng.choice([0, V, V, V]))).stream)
     return out
 
 
@@ -54,7 +59,7 @@ def golden_beats(stream):
     many of them are weights (G, fewer on the final beat); ``ValueError`` for a malformed stream
     or a header outside the engine's range."""
     syms, head = dc.decode_symbols(stream)
-    dc.check_engine(head, G, B_MAX, R_MAX)
+    dc.check_engine(head, G, B_MAX, R_MAX, V)
     counts = [G] * (len(syms) - 1) + [head.n - G * (len(syms) - 1)]
     return [{"data": sum((int(v) & 0xFF) << 8 * j for j, v in enumerate(row)), "count": c}
             for row, c in zip(syms.tolist(), counts)]
@@ -91,7 +96,23 @@ async def edge_cases(dut):
     full = np.repeat(POOL, 2 * G)
     cases.append((full, 0, B_MAX, 0))
     cases += [(tensor(rng, 97, 0.5, k, G), k, min(2, B_MAX), min(1, R_MAX)) for k in range(7)]
-    await DECODER.run(tb, [dc.encode(t, k, G, b, r).stream for t, k, b, r in cases])
+    encoded = [dc.encode(t, k, G, b, r, v).stream for t, k, b, r in cases for v in {0, V}]
+    if V:
+        encoded += [dc.encode(t, k, G, b, r, 1).stream for t, k, b, r in v1_cases(rng)]
+    await DECODER.run(tb, encoded)
+
+
+def v1_cases(rng):
+    """v1 edge cases: a one-value code (1 bit), codes of the longest length (12 bits), every
+    int8 value at k = 0 (a 255-value table), no literals at all (L = 0), literals whose lanes
+    take the whole input word rate."""
+    geometric = np.repeat(np.arange(-13, 14, dtype=np.int8),
+                          (2.0 ** (13 - np.abs(np.arange(-13, 14)))).astype(int))
+    return [(np.full(5 * G + 1, 3, np.int8), 0, 1, 0),
+            (rng.permutation(geometric)[:6000], 0, 1, 0),
+            (rng.permutation(np.arange(-127, 128, dtype=np.int8).repeat(2)), 0, 1, 0),
+            (np.zeros(8 * G, np.int8), 0, 1, min(1, R_MAX)),
+            (tensor(rng, 800, 0.2, 0), 0, 1, 0)]
 
 
 @cocotb.test()
@@ -105,8 +126,14 @@ async def malformed_fuzz(dut):
     cases = int(os.environ.get("DNNPRESS_FUZZ_CASES", "30"))
     bad = [mutate(rng, good) for good in streams(rng, cases, 120)]
     for head in (dc.Header(9, 0, G % 8 + 1, 1, 0, 0), dc.Header(9, 0, G, B_MAX + 1, 0, 0),
-                 dc.Header(9, 0, G, 1, R_MAX + 1, 0)):
+                 dc.Header(9, 0, G, 1, R_MAX + 1, 0), dc.Header(9, 0, G, 1, 0, 0, V + 1)):
         bad.append(b"".join(w.to_bytes(4, "big") for w in head.words()) + bytes(12))
+    if V:     # v1 tables: L > 12, over-subscribed, a value twice, a lane not in the table
+        head = b"".join(w.to_bytes(4, "big") for w in dc.Header(G, 4, G, 1, 0, 0, 1).words())
+        for table in ("1101", "0001" + "00011", "0010" + "00001" + "00001" + "0000" * 2,
+                      "0001" + "00001" + "0000" + "0" + "1" * 4 * G):
+            bits = table + "0" * (-len(table) % 32 + 32)
+            bad.append(head + int(bits, 2).to_bytes(len(bits) // 8, "big"))
     batch = [s for b in bad for s in (b, streams(rng, 1, 60)[0])]
     got = await DECODER.run(tb, batch)
     flagged = sum(t[-1]["error"] for t in got[::2])
@@ -133,17 +160,28 @@ async def throughput(dut):
         idx = (np.arange(n // G) + rng.integers(1, len(pool), n // G).cumsum()) % len(pool)
         return np.repeat(pool[idx], G), 0
 
-    classes = {
-        "hits": hits,
-        "runs": lambda rng: (np.zeros(n, np.int8), 0),
-        "literals_k0": lambda rng: (rng.integers(-127, 128, n).astype(np.int8), 0),
-        "literals_k4": lambda rng: (dc.trim(rng.integers(-127, 128, n).astype(np.int8), 4), 4),
-        "mixed": lambda rng: (tensor(rng, n, 0.6, 2, int(rng.choice([0, 8]))), 2),
+    def weights(k):   # Gaussian weights (per-tensor int8), trimmed: every symbol a literal
+        return lambda rng: (tensor(rng, n, 0, k), k, 0)
+
+    classes = {       # kind: (trimmed weights, k, dictionary index bits) by a generator
+        "hits": lambda rng: (*hits(rng), B_MAX),
+        "runs": lambda rng: (np.zeros(n, np.int8), 0, B_MAX),
+        "literals_k0": lambda rng: (rng.integers(-127, 128, n).astype(np.int8), 0, B_MAX),
+        "literals_k4": lambda rng: (dc.trim(rng.integers(-127, 128, n).astype(np.int8), 4), 4,
+                                    B_MAX),
+        "mixed": lambda rng: (tensor(rng, n, 0.6, 2, int(rng.choice([0, 8]))), 2, B_MAX),
     }
+    if V:             # v1 streams: literals with lane codes of a Gaussian's trimmed weights
+        classes |= {"v1_literals_k4": weights(4), "v1_literals_k2": weights(2),
+                    "v1_literals_k0": weights(0),
+                    "v1_mixed": lambda rng: (tensor(rng, n, 0.6, 2, int(rng.choice([0, 8]))), 2,
+                                             B_MAX)}
 
     async def transfer(tb, kind, rng):
-        t, k = classes[kind](rng)
-        await DECODER.run(tb, [dc.encode(t, k, G, B_MAX, R_MAX).stream])
+        t, k, b = classes[kind](rng)
+        v = int(kind.startswith("v1"))
+        r = 0 if kind.startswith("v1_lit") else R_MAX
+        await DECODER.run(tb, [dc.encode(t, k, G, max(b, 1), r, v).stream])
         return -(-t.size // G)
 
     await throughput_bench(dut, CTX, transfer, kinds=tuple(classes))
