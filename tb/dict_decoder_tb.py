@@ -151,8 +151,9 @@ async def reset_mid_stream(dut):
 
 @cocotb.test(skip="DNNPRESS_BENCH" not in os.environ)
 async def throughput(dut):
-    """Benchmark: symbols/cycle per code class (hits, runs, literals at k = 0 and 4, mixed),
-    all ready; 4096-weight tensors."""
+    """Benchmark: symbols/cycle per code class (hits, runs, literals at k = 0 and 4, mixed;
+    v1 literals at k = 0, 2, 4 and v1 mixed), all ready; 4096-weight tensors, and 65,536 for
+    the ``v1_layer`` kinds."""
     n = 4096
     pool = POOL
 
@@ -160,8 +161,8 @@ async def throughput(dut):
         idx = (np.arange(n // G) + rng.integers(1, len(pool), n // G).cumsum()) % len(pool)
         return np.repeat(pool[idx], G), 0
 
-    def weights(k):   # Gaussian weights (per-tensor int8), trimmed: every symbol a literal
-        return lambda rng: (tensor(rng, n, 0, k), k, 0)
+    def weights(k, size=n):   # Gaussian weights (per-tensor int8), trimmed: mostly literals
+        return lambda rng: (tensor(rng, size, 0, k), k, 0)
 
     classes = {       # kind: (trimmed weights, k, dictionary index bits) by a generator
         "hits": lambda rng: (*hits(rng), B_MAX),
@@ -174,13 +175,16 @@ async def throughput(dut):
     if V:             # v1 streams: literals with lane codes of a Gaussian's trimmed weights
         classes |= {"v1_literals_k4": weights(4), "v1_literals_k2": weights(2),
                     "v1_literals_k0": weights(0),
+                    # a layer's size (MobileNetV2's mean is 65,466 weights): the table's load
+                    # (one value a cycle) spread over 16 times more symbols
+                    "v1_layer_k2": weights(2, 16 * n), "v1_layer_k0": weights(0, 16 * n),
                     "v1_mixed": lambda rng: (tensor(rng, n, 0.6, 2, int(rng.choice([0, 8]))), 2,
                                              B_MAX)}
 
     async def transfer(tb, kind, rng):
         t, k, b = classes[kind](rng)
         v = int(kind.startswith("v1"))
-        r = 0 if kind.startswith("v1_lit") else R_MAX
+        r = R_MAX if kind == "v1_mixed" or not v else 0
         await DECODER.run(tb, [dc.encode(t, k, G, max(b, 1), r, v).stream])
         return -(-t.size // G)
 
