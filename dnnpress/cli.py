@@ -311,15 +311,19 @@ def _evaluate(run, *args, **kwargs):
     return 0
 
 
-def _dict_weights(path):
+def _dict_weights(path, args):
     """``(array, int8 weights, scale)`` of the weights in ``path``: int8 as they are (scale 1),
-    floats quantised per tensor."""
+    floats quantised per tensor or, with ``--scales channel``, per index along ``--axis``."""
     from golden import dict_codec
 
     arr = _load_npy(path)
+    per_channel = getattr(args, "scales", "tensor") == "channel"
     if arr.dtype == np.int8:
         if (arr == -128).any():
             raise CLIError("int8 input must lie in -127..127 (symmetric quantisation)")
+        if per_channel:
+            raise CLIError("--scales channel quantises float input; int8 input is already "
+                           "quantised (use --scales tensor)")
         return arr, arr, 1.0
     if arr.dtype.kind != "f":
         raise CLIError(f"input must be float (quantised here) or int8, not {arr.dtype}")
@@ -328,6 +332,12 @@ def _dict_weights(path):
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         raise CLIError(f"{path}: weights must be finite numbers, not NaN or inf ({int(bad.sum())} "
                        f"of them, the first at index {first})")
+    if per_channel:
+        if not -arr.ndim <= args.axis < arr.ndim:
+            raise CLIError(f"--axis {args.axis} is outside the input's {arr.ndim} dimensions "
+                           f"(shape {arr.shape}); allowed {-arr.ndim}..{arr.ndim - 1}"
+                           if arr.ndim else "--scales channel needs an array, not a scalar")
+        return (arr, *dict_codec.quantise(arr, axis=args.axis))
     return (arr, *dict_codec.quantise(arr))
 
 
@@ -342,24 +352,33 @@ def _engine_check(args):
         out.append(f"B={args.B} (it takes B up to {max(allowed['B_max'])})")
     if args.R > max(allowed["R"]):
         out.append(f"R={args.R} (it takes R up to {max(allowed['R'])})")
+    if _version(args) > max(allowed["V"]):
+        out.append(f"format v{_version(args)} (it takes v0 to v{max(allowed['V'])})")
     if out:
         print(f"dnnpress: warning: the dict-decoder core cannot decode streams with "
               f"{', '.join(out)}; only the golden model can", file=sys.stderr)
+
+
+def _version(args):
+    return int(args.format[1:])
 
 
 def cmd_dict_encode(args):
     from golden import dict_codec, dict_file
 
     out = outputs.check_file(args.output, args.input)
-    arr, q, scale = _dict_weights(args.input)
+    arr, q, scale = _dict_weights(args.input, args)
     _engine_check(args)
     e = dict_codec.encode(dict_codec.trim(q, args.k).reshape(-1), args.k, args.G, args.B,
-                          args.R)
-    data = dict_file.pack(arr.shape, scale, e.stream)
+                          args.R, _version(args))
+    axis = args.axis if args.scales == "channel" else None
+    data = dict_file.pack(arr.shape, scale, e.stream, axis)
     outputs.write_file(out, lambda f: f.write(data))
-    print(f"{args.input}: {arr.size} weights {arr.dtype} -> {args.output}: {e.bits} bits, "
-          f"{e.ratio(8):.3f}x against int8, {e.ratio(32):.3f}x against fp32 (dictionary "
-          f"{e.header.n_dict}, hits {e.hits}, runs {e.runs}, literals {e.literals})")
+    scales = f"{np.size(scale)} scales along axis {axis}" if axis is not None else "one scale"
+    print(f"{args.input}: {arr.size} weights {arr.dtype} -> {args.output}: HC-P {args.format}, "
+          f"{e.bits} stream bits, {e.ratio(8):.3f}x against int8, {e.ratio(32):.3f}x against "
+          f"fp32 (dictionary {e.header.n_dict}, hits {e.hits}, runs {e.runs}, literals "
+          f"{e.literals}; {scales} beside the stream, {len(data)} bytes in all)")
     return 0
 
 
@@ -367,33 +386,38 @@ def cmd_dict_decode(args):
     from golden import dict_file
 
     path = outputs.check_file(args.output, args.input)
-    shape, scale, values, _ = dict_file.unpack(_read(args.input))
+    shape, scale, values, head = dict_file.unpack(_read(args.input))
     with np.errstate(over="ignore"):
-        out = values.astype(np.float32) * np.float32(scale) if args.dequantise else values
+        out = (values.astype(np.float32) * np.asarray(scale, np.float32) if args.dequantise
+               else values)
     if not np.isfinite(out).all():
-        raise CLIError(f"{args.input}: scale {scale:g} takes the weights out of float32's range")
+        raise CLIError(f"{args.input}: scale {np.max(scale):g} takes the weights out of "
+                       "float32's range")
     _save_npy(path, out)
-    print(f"{args.input}: {values.size} weights -> {args.output} ({out.dtype}, shape {shape})")
+    print(f"{args.input}: HC-P v{head.version}, {values.size} weights -> {args.output} "
+          f"({out.dtype}, shape {shape})")
     return 0
 
 
 def cmd_dict_stats(args):
     from golden import dict_codec
 
-    arr, q, _ = _dict_weights(args.input)
+    arr, q, _ = _dict_weights(args.input, args)
     _engine_check(args)
     rows = []
     for k in args.k:
         t = dict_codec.trim(q, k).reshape(-1)
-        e = dict_codec.encode(t, k, args.G, args.B, args.R)
-        rows.append({"k": k, "G": args.G, "B": args.B, "R": args.R, "bits": e.bits,
+        e = dict_codec.encode(t, k, args.G, args.B, args.R, _version(args))
+        rows.append({"k": k, "format": args.format, "scales": args.scales, "G": args.G,
+                     "B": args.B, "R": args.R, "bits": e.bits,
                      "ratio_int8": e.ratio(8), "ratio_fp32": e.ratio(32),
                      "n_dict": e.header.n_dict, "hits": e.hits, "runs": e.runs,
                      "run_symbols": e.run_symbols, "literals": e.literals})
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
-    print(f"{args.input}: {arr.size} weights; G={args.G} B={args.B} R={args.R}")
+    print(f"{args.input}: {arr.size} weights; HC-P {args.format}, scales per {args.scales}, "
+          f"G={args.G} B={args.B} R={args.R}")
     print(f"{'k':>2}{'bits':>10}{'vs int8':>9}{'vs fp32':>9}{'dict':>6}{'hits':>8}{'runs':>7}"
           f"{'literals':>9}")
     for r in rows:
@@ -565,9 +589,10 @@ def parser():
     e.set_defaults(func=cmd_eval_ebpc)
     e = vsub.add_parser("dict", help="HC-P dictionary compression of real weights: k, G, B, R "
                         "sweep, accuracy, zstd baseline")
-    e.add_argument("--model", choices=("lenet5", "mobilenetv2"), default="lenet5")
+    e.add_argument("--model", choices=("lenet5", "mobilenetv2", "resnet50"), default="lenet5",
+                   help="resnet50: open_nsfw's ResNet-50 weights, ratios only")
     e.add_argument("--images", type=int, help="images to use (default: 10,000 MNIST test "
-                   "images / 20 photos)")
+                   "images / 20 photos, 10 views each)")
     _report_args(e)
     e.set_defaults(func=cmd_eval_dict)
     e = vsub.add_parser("cache", help="cluster-index cache for iterative LeNet-5: accuracy per "
@@ -618,9 +643,17 @@ def parser():
                        help="dictionary index bits")
         e.add_argument("--R", type=int, default=4, choices=range(0, 9), metavar="0..8",
                        help="run field bits (0: no runs)")
+        e.add_argument("--format", choices=("v0", "v1"), default="v1",
+                       help="HC-P v1: literal lanes prefix coded (default); v0: raw")
+        e.add_argument("--scales", choices=("tensor", "channel"), default="tensor",
+                       help="float input: one int8 scale for the tensor (default), or one per "
+                            "output channel along --axis (kept in the .hcp beside the stream)")
+        e.add_argument("--axis", type=int, default=0,
+                       help="the output-channel axis for --scales channel (default 0, torch's "
+                            "(out, ...); -1 for Keras kernels)")
 
-    e = dsub.add_parser("encode", help="float (quantised per tensor) or int8 .npy -> .hcp; "
-                        "weights in the array's C order")
+    e = dsub.add_parser("encode", help="float (quantised per tensor or per channel) or int8 "
+                        ".npy -> .hcp; weights in the array's C order")
     e.add_argument("input")
     e.add_argument("-o", "--output", required=True)
     codec_args(e)

@@ -34,9 +34,9 @@ import numpy as np
 
 from .bitstream import BitReader, bit_windows, pack_codes, windows
 
-__all__ = ["Header", "Encoded", "LaneCode", "LIMITS", "L_MAX", "VERSIONS", "quantise", "trim", "load_order", "symbols",
-           "dictionary", "encode", "decode", "decode_symbols", "check_engine",
-           "huffman_lengths"]
+__all__ = ["Header", "Encoded", "LaneCode", "LIMITS", "L_MAX", "VERSIONS", "quantise", "trim",
+           "load_order", "symbols", "dictionary", "encode", "decode", "decode_symbols",
+           "check_engine", "huffman_lengths", "limited_lengths"]
 
 WORD_BITS = 32
 #: the ranges the format allows (the header fields' widths allow more)
@@ -183,10 +183,10 @@ class LaneCode:
         """``(code, length)`` arrays over the ``2**F`` field values (length 0: no code)."""
         code, length = np.zeros(1 << f, np.int64), np.zeros(1 << f, np.int64)
         at = 0
-        for l, (first, _, _) in enumerate(self.limits(), 1):
-            n = self.counts[l - 1]
+        for bits_l, (first, _, _) in enumerate(self.limits(), 1):
+            n = self.counts[bits_l - 1]
             vals = list(self.values[at:at + n])
-            code[vals], length[vals] = first + np.arange(n), l
+            code[vals], length[vals] = first + np.arange(n), bits_l
             at += n
         return code, length
 
@@ -201,10 +201,10 @@ class LaneCode:
         w = np.arange(1 << L_MAX)
         length = np.zeros(w.size, np.int64)
         index = np.zeros(w.size, np.int64)
-        for l, (first, end, base) in enumerate(self.limits(), 1):
-            top = w >> (L_MAX - l)
+        for bits_l, (first, end, base) in enumerate(self.limits(), 1):
+            top = w >> (L_MAX - bits_l)
             hit = (length == 0) & (top < end)
-            length[hit], index[hit] = l, base + top[hit] - first
+            length[hit], index[hit] = bits_l, base + top[hit] - first
         return length, index
 
 
@@ -413,13 +413,14 @@ def _read_table(bits, head):
     if longest > L_MAX:
         raise ValueError(f"literal code table at bit {at}: L = {longest} > {L_MAX}")
     counts, room = [], 0
-    for l in range(1, longest + 1):
+    for bits_l in range(1, longest + 1):
         at = bits.pos
         counts.append(bits.take(head.f + 1, "the literal code table"))
         room += counts[-1]
-        if room > 1 << l:
-            raise ValueError(f"literal code table at bit {at}: the codes of at most {l} bits "
-                             f"need {room} of the {1 << l} {l}-bit patterns (not a prefix code)")
+        if room > 1 << bits_l:
+            raise ValueError(f"literal code table at bit {at}: the codes of at most {bits_l} "
+                             f"bits need {room} of the {1 << bits_l} {bits_l}-bit patterns "
+                             "(not a prefix code)")
         room <<= 1
     values, seen = [], set()
     for _ in range(sum(counts)):

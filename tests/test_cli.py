@@ -176,6 +176,38 @@ def test_dict_encode_decode_stats(capsys, tmp_path):
     assert code == 0 and [r["k"] for r in rows] == [0, 3] and rows[1]["bits"] < rows[0]["bits"]
 
 
+def test_dict_v1_per_channel_scales(capsys, tmp_path):
+    """``--format`` v0 / v1 and ``--scales channel --axis``: the .hcp decodes to the per-channel
+    quantised, trimmed weights, and ``--dequantise`` multiplies each channel by its scale."""
+    from golden import dict_codec
+    w = np.random.default_rng(4).laplace(0, 1, (6, 40, 9)) * np.arange(1, 7)[:, None, None]
+    np.save(tmp_path / "w.npy", w.astype(np.float32))
+    bits = {}
+    for fmt in ("v0", "v1"):
+        code, out, _ = run(capsys, "dict", "encode", str(tmp_path / "w.npy"), "-o",
+                           str(tmp_path / f"{fmt}.hcp"), "--k", "2", "--format", fmt,
+                           "--scales", "channel", "--axis", "0")
+        assert code == 0 and f"HC-P {fmt}" in out and "6 scales along axis 0" in out
+        code, out, _ = run(capsys, "dict", "decode", str(tmp_path / f"{fmt}.hcp"), "-o",
+                           str(tmp_path / "t.npy"), "--dequantise")
+        q, s = dict_codec.quantise(w.astype(np.float32), axis=0)
+        want = dict_codec.trim(q, 2).astype(np.float32) * s[:, None, None].astype(np.float32)
+        assert code == 0 and f"HC-P {fmt}" in out
+        assert np.array_equal(np.load(tmp_path / "t.npy"), want)
+        code, out, _ = run(capsys, "dict", "stats", str(tmp_path / "w.npy"), "--k", "2",
+                           "--format", fmt, "--scales", "channel", "--json")
+        bits[fmt] = json.loads(out)[0]["bits"]
+    assert bits["v1"] < bits["v0"]
+    np.save(tmp_path / "q.npy", np.ones(4, np.int8))
+    code, _, err = run(capsys, "dict", "encode", str(tmp_path / "w.npy"), "-o",
+                       str(tmp_path / "x.hcp"), "--scales", "channel", "--axis", "3")
+    assert code == 2 and "--axis 3 is outside the input's 3 dimensions" in err
+    assert not (tmp_path / "x.hcp").exists()
+    code, _, err = run(capsys, "dict", "encode", str(tmp_path / "q.npy"), "-o",
+                       str(tmp_path / "x.hcp"), "--scales", "channel")
+    assert code == 2 and "int8 input is already quantised" in err
+
+
 def test_dict_rejects_bad_input(capsys, tmp_path):
     np.save(tmp_path / "i.npy", np.array([1, 2], np.int32))
     np.save(tmp_path / "m.npy", np.array([-128, 2], np.int8))
@@ -381,13 +413,14 @@ def test_dict_refuses_non_finite_weights(capsys, tmp_path, command, bad):
 
 
 @pytest.mark.parametrize("scale", [np.nan, np.inf, 0.0, -0.5])
-@pytest.mark.parametrize("version", [0, 1])
+@pytest.mark.parametrize("version", [0, 2])
 def test_hcp_with_a_bad_scale_is_refused(capsys, tmp_path, inputs, scale, version):
     from golden import crc
 
-    blob = (tmp_path / "w.hcp").read_bytes()
-    body = blob[:-4] if version else b"HCP0" + blob[4:-4]
-    at = 5 + 8 * body[4]
+    blob = (tmp_path / "w.hcp").read_bytes()[:-4]
+    at = 5 + 8 * blob[4]                 # version 2: the axis byte, then the scale
+    body = blob if version else b"HCP0" + blob[4:at] + blob[at + 1:]
+    at += 1 if version else 0
     body = body[:at] + np.float64(scale).tobytes() + body[at + 8:]
     (tmp_path / "s.hcp").write_bytes(crc.seal(body) if version else body)
     refused(capsys, ["dict", "decode", str(tmp_path / "s.hcp"), "-o", str(tmp_path / "o.npy"),

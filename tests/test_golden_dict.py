@@ -1,4 +1,4 @@
-"""HC-P v0 and v1 dictionary codec (golden): quantise, trim, the exact stream layout, malformed input."""
+"""HC-P v0 and v1 dictionary codec (golden): quantise, trim, the stream layout, malformed input."""
 
 import re
 

@@ -10,7 +10,7 @@ from golden.bitstream import BitReader
 
 
 def read_code_by_code(stream):
-    """HC-P v0 and v1 decoded one field at a time with :class:`BitReader` (slow, obviously right)."""
+    """HC-P v0 and v1 decoded one field at a time with :class:`BitReader` (slow, plainly right)."""
     if len(stream) % 4:
         raise ValueError(f"a stream is whole 32-bit words, not {len(stream)} bytes")
     bits = BitReader(stream)
@@ -26,7 +26,7 @@ def read_code_by_code(stream):
         if not head.version:
             return bits.take(head.f, what)
         at, code = bits.pos, 0
-        for l, (first, end, base) in enumerate(head.code.limits(), 1):
+        for _, (first, end, base) in enumerate(head.code.limits(), 1):
             if bits.pos >= bits.bits.size:
                 raise ValueError(f"stream ends inside a literal lane at bit {at} "
                                  f"({bits.bits.size - at} bits left)")

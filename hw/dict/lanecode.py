@@ -131,11 +131,11 @@ class LaneDecoder(wiring.Component):
             length = Signal(range(L_MAX + 1), name=f"lane{j}_length")
             ok = Signal(name=f"lane{j}_ok")
             m.d.comb += code.eq((self.bits << at)[win - L_MAX:win])
-            for l in range(1, L_MAX + 1):
-                top = code[L_MAX - l:]
-                with (m.If if l == 1 else m.Elif)(top < self.lim[l - 1]):
-                    m.d.comb += [length.eq(l), ok.eq(1),
-                                 self.index[j].eq(top + self.off[l - 1])]
+            for bits_l in range(1, L_MAX + 1):
+                top = code[L_MAX - bits_l:]
+                with (m.If if bits_l == 1 else m.Elif)(top < self.lim[bits_l - 1]):
+                    m.d.comb += [length.eq(bits_l), ok.eq(1),
+                                 self.index[j].eq(top + self.off[bits_l - 1])]
             end, need_j, bad_j = (Signal(range(win + 1), name=f"lane{j}_end"),
                                   Signal(range(win + 1), name=f"lane{j}_bad_need"),
                                   Signal(name=f"lane{j}_bad"))
