@@ -34,9 +34,9 @@ import numpy as np
 
 from .bitstream import BitReader, bit_windows, pack_codes, windows
 
-__all__ = ["Header", "Encoded", "LaneCode", "LIMITS", "L_MAX", "VERSIONS", "quantise", "trim",
-           "load_order", "symbols", "dictionary", "encode", "decode", "decode_symbols",
-           "check_engine", "huffman_lengths", "limited_lengths"]
+__all__ = ["Header", "Encoded", "LaneCode", "TokenCode", "NO_TOKEN", "LIMITS", "L_MAX",
+           "VERSIONS", "quantise", "trim", "load_order", "symbols", "dictionary", "encode",
+           "decode", "decode_symbols", "check_engine", "huffman_lengths", "limited_lengths"]
 
 WORD_BITS = 32
 #: the ranges the format allows (the header fields' widths allow more)
@@ -56,8 +56,9 @@ class Header:
     r: int
     n_dict: int
     version: int = 0
-    #: v1: the literal lanes' code (None in v0)
+    #: v1: the literal lanes' code and the tokens' code (None in v0)
     code: "LaneCode | None" = None
+    tokens: "TokenCode | None" = None
 
     @property
     def f(self):
@@ -179,9 +180,11 @@ class LaneCode:
             first, base = (first + c) << 1, base + c
         return out
 
-    def codes(self, f):
-        """``(code, length)`` arrays over the ``2**F`` field values (length 0: no code)."""
-        code, length = np.zeros(1 << f, np.int64), np.zeros(1 << f, np.int64)
+    def codes(self, f, size=None):
+        """``(code, length)`` arrays over the ``2**F`` field values (or ``size`` values; length
+        0: no code)."""
+        size = 1 << f if size is None else size
+        code, length = np.zeros(size, np.int64), np.zeros(size, np.int64)
         at = 0
         for bits_l, (first, _, _) in enumerate(self.limits(), 1):
             n = self.counts[bits_l - 1]
@@ -206,6 +209,49 @@ class LaneCode:
             hit = (length == 0) & (top < end)
             length[hit], index[hit] = bits_l, base + top[hit] - first
         return length, index
+
+
+#: ``lit`` / ``run`` of a :class:`TokenCode` without that token
+NO_TOKEN = 511
+
+
+@dataclass(frozen=True)
+class TokenCode:
+    """The canonical prefix code of an HC-P v1 stream's tokens: one token per dictionary entry
+    (a hit on it), one for a literal, one for a run.
+
+    ``counts[l - 1]`` tokens have codes of ``l`` bits, taken in code order as
+    :class:`LaneCode`'s values are (the token of code index ``i`` is the ``i``-th); ``lit`` and
+    ``run`` are the code indices of the literal and the run token (:data:`NO_TOKEN`: the stream
+    has none). Every other index is a hit: on dictionary entry ``i - (i > lit) - (i > run)``,
+    so the dictionary is stored in the order of its codes and a hit needs no lookup.
+    """
+
+    counts: tuple
+    lit: int = NO_TOKEN
+    run: int = NO_TOKEN
+
+    @property
+    def total(self):
+        return sum(self.counts)
+
+    @property
+    def longest(self):
+        return len(self.counts)
+
+    def code(self):
+        """The code as a :class:`LaneCode` whose values are the code indices."""
+        return LaneCode(self.counts, tuple(range(self.total)))
+
+    def table(self):
+        """``(values, lengths)`` of the token table's fields: ``Lt`` (4 bits), the counts
+        (9 bits each), ``lit`` and ``run`` (9 bits each)."""
+        vals = [len(self.counts), *self.counts, self.lit, self.run]
+        return vals, [4] + [9] * len(self.counts) + [9, 9]
+
+    def entry(self, index):
+        """The dictionary entry a hit of code index ``index`` reads."""
+        return index - (index > self.lit) - (index > self.run)
 
 
 def _check(name, value):
@@ -326,11 +372,9 @@ def encode(t, k, g=4, b=4, r=4, version=0):
     values[is_lit, 1:], lengths[is_lit, 1:] = lanes, f
     head, table = Header(t.size, k, g, b, r, len(entries)), ([], [])
     if version:
-        code = LaneCode.of(lanes.reshape(-1), f)
-        head = Header(t.size, k, g, b, r, len(entries), 1, code)
-        table = code.table(f)
-        codes, code_bits = code.codes(f)
-        values[is_lit, 1:], lengths[is_lit, 1:] = codes[lanes], code_bits[lanes]
+        head, table, entries, values, lengths = _v1_codes(
+            head, entries, np.where(is_hit, where[head_sym], -1), is_run, run_len, is_lit,
+            lanes)
 
     dict_vals = _fields(entries.astype(np.int64) >> k, f).reshape(-1)
     all_values = np.concatenate([head.words(), np.asarray(table[0], np.int64), dict_vals,
@@ -341,6 +385,40 @@ def encode(t, k, g=4, b=4, r=4, version=0):
     return Encoded(stream, len(stream) * 8, head, entries, int(is_hit.sum()),
                    int(is_run.sum()), int(run_len[is_run].sum()), int(is_lit.sum()),
                    (syms[starts[seg[is_lit]]].astype(np.int64) >> k).reshape(-1))
+
+
+def _v1_codes(head, entries, hit, is_run, run_len, is_lit, lanes):
+    """The v1 header, table fields, dictionary and per-code fields (token, run length, lane
+    codes) of codes already chosen: ``hit`` the entry of each hit (-1 for the others)."""
+    k, g, r, f = head.k, head.g, head.r, head.f
+    hits = np.bincount(hit[hit >= 0], minlength=len(entries))
+    kept = np.flatnonzero(hits)                   # entries never hit are left out
+    n_e = kept.size
+    counts = np.r_[hits[kept], is_lit.sum(), is_run.sum()]
+    lengths = limited_lengths(counts)
+    used = np.flatnonzero(lengths)
+    order = used[np.lexsort((used, lengths[used]))]          # token ids in code order
+    canon = np.full(n_e + 2, -1)
+    canon[order] = np.arange(order.size)
+    per_length = np.bincount(lengths[order], minlength=int(lengths.max()) + 1)[1:]
+    tokens = TokenCode(tuple(int(c) for c in per_length),
+                       int(canon[n_e]) if counts[n_e] else NO_TOKEN,
+                       int(canon[n_e + 1]) if counts[n_e + 1] else NO_TOKEN)
+    lane_code = LaneCode.of(lanes.reshape(-1), f)
+    t_code, t_len = tokens.code().codes(0, order.size)
+    token = np.full(len(entries) + 1, -1)           # (+ 1: an empty dictionary)
+    token[kept] = np.arange(n_e)
+    index = canon[np.where(is_lit, n_e, np.where(is_run, n_e + 1, token[np.maximum(hit, 0)]))]
+    values = np.zeros((is_run.size, 2 + g), np.int64)
+    widths = np.zeros((is_run.size, 2 + g), np.int64)
+    values[:, 0], widths[:, 0] = t_code[index], t_len[index]
+    values[is_run, 1], widths[is_run, 1] = run_len[is_run] - 1, r
+    l_code, l_len = lane_code.codes(f)
+    values[is_lit, 2:], widths[is_lit, 2:] = l_code[lanes], l_len[lanes]
+    tv, tl = tokens.table()
+    lv, ll = lane_code.table(f)
+    head = Header(head.n, k, g, head.b, r, n_e, 1, lane_code, tokens)
+    return head, (tv + lv, tl + ll), entries[kept[order[order < n_e]]], values, widths
 
 
 def _read_header(bits):
@@ -406,87 +484,106 @@ def _code_starts(stream, start, head):
     return np.asarray(starts, np.int64) + 8 * first, 8 * first + q
 
 
-def _read_table(bits, head):
-    """The v1 literal code table at ``bits``' position: the header with it."""
+def _read_counts(bits, width, what):
+    """``L`` (4 bits) then ``L`` counts of ``width`` bits of a canonical code's table at
+    ``bits``' position, checked to leave a prefix code."""
     at = bits.pos
-    longest = bits.take(4, "the literal code table")
+    longest = bits.take(4, what)
     if longest > L_MAX:
-        raise ValueError(f"literal code table at bit {at}: L = {longest} > {L_MAX}")
+        raise ValueError(f"{what} at bit {at}: L = {longest} > {L_MAX}")
     counts, room = [], 0
     for bits_l in range(1, longest + 1):
         at = bits.pos
-        counts.append(bits.take(head.f + 1, "the literal code table"))
+        counts.append(bits.take(width, what))
         room += counts[-1]
         if room > 1 << bits_l:
-            raise ValueError(f"literal code table at bit {at}: the codes of at most {bits_l} "
-                             f"bits need {room} of the {1 << bits_l} {bits_l}-bit patterns "
-                             "(not a prefix code)")
+            raise ValueError(f"{what} at bit {at}: the codes of at most {bits_l} bits need "
+                             f"{room} of the {1 << bits_l} {bits_l}-bit patterns (not a prefix "
+                             "code)")
         room <<= 1
+    return tuple(counts)
+
+
+def _read_table(bits, head):
+    """The v1 token and literal code tables at ``bits``' position: the header with them."""
+    counts = _read_counts(bits, 9, "the token code table")
+    at = bits.pos
+    lit, run = bits.take(9, "the token code table"), bits.take(9, "the token code table")
+    tokens = TokenCode(counts, lit, run)
+    named = [(name, i) for name, i in (("literal", lit), ("run", run)) if i != NO_TOKEN]
+    for name, i in named:
+        if i >= tokens.total:
+            raise ValueError(f"token code table at bit {at}: the {name} token is code "
+                             f"{i}, the table has {tokens.total} codes")
+    if len(named) == 2 and lit == run:
+        raise ValueError(f"token code table at bit {at}: literal and run share code {lit}")
+    if run != NO_TOKEN and not head.r:
+        raise ValueError(f"token code table at bit {at}: a run token with R = 0")
+    if tokens.total != head.n_dict + len(named):
+        raise ValueError(f"token code table at bit {at}: {tokens.total} codes for "
+                         f"{head.n_dict} dictionary entries and {len(named)} other tokens")
+    lane_counts = _read_counts(bits, head.f + 1, "the literal code table")
     values, seen = [], set()
-    for _ in range(sum(counts)):
+    for _ in range(sum(lane_counts)):
         at = bits.pos
         values.append(bits.take(head.f, "the literal code table"))
         if values[-1] in seen:
             raise ValueError(f"literal code table at bit {at}: value {values[-1]} twice")
         seen.add(values[-1])
     return Header(head.n, head.k, head.g, head.b, head.r, head.n_dict, 1,
-                  LaneCode(tuple(counts), tuple(values)))
+                  LaneCode(lane_counts, tuple(values)), tokens)
 
 
 def _decode_v1(stream, head, pos, entries):
-    """The symbols of a v1 stream's codes from bit ``pos``: code by code, with the lane codes'
-    lengths and values looked up at every bit."""
-    nbits, g, b, r, f = 8 * len(stream), head.g, head.b, head.r, head.f
-    length, index = head.code.lookup()
+    """The symbols of a v1 stream's codes from bit ``pos``: code by code, with the token and
+    lane codes' lengths and indices looked up at every bit."""
+    nbits, g, r, f = 8 * len(stream), head.g, head.r, head.f
+    tokens, lane_code = head.tokens, head.code
     half = 1 << (f - 1)
-    value = (((np.asarray(head.code.values + (0,), np.int64) ^ half) - half) << head.k)
+    value = (((np.asarray(lane_code.values + (0,), np.int64) ^ half) - half) << head.k)
     w = bit_windows(stream, L_MAX, nbits)
+    length, index = lane_code.lookup()
     lane_len, lane_val = length[w].tolist(), value[np.minimum(index[w], len(value) - 1)].tolist()
-    bit = np.unpackbits(np.frombuffer(stream, np.uint8)).tolist()
-    hit_idx = bit_windows(stream, b, nbits).tolist()
+    length, index = tokens.code().lookup()
+    tok_len, tok_idx = length[w].tolist(), index[w].tolist()
     run_len = bit_windows(stream, max(r, 1), nbits).tolist()
     entries = [tuple(e) for e in entries.tolist()]
     out, wanted, q = [], head.symbols, pos
-    lit = 2 if r else 1
+
+    def code_at(p, lengths, code, what):
+        """The length of the ``what`` code at bit ``p``; ``ValueError`` if there is none."""
+        n = lengths[p] if p < nbits else 0
+        if p + (n or code.longest or 1) > nbits:
+            raise ValueError(f"stream ends inside {what} at bit {p} ({nbits - p} bits left)")
+        if not n:
+            raise ValueError(f"{what[2:]} at bit {p}: no code of the table starts so")
+        return n
+
     while len(out) < wanted:
-        if q >= nbits:
-            raise _cut("a code", q, 1, nbits)
-        if bit[q]:
-            if q + 1 + b > nbits:
-                raise _cut("a hit index", q + 1, b, nbits)
-            i = hit_idx[q + 1]
-            if i >= head.n_dict:
-                raise ValueError(f"hit at bit {q}: index {i}, dictionary has {head.n_dict}")
-            out.append(entries[i])
-            q += 1 + b
-            continue
-        if r:
-            if q + 1 >= nbits:
-                raise _cut("a code", q + 1, 1, nbits)
-            if bit[q + 1]:
-                if q + 2 + r > nbits:
-                    raise _cut("a run length", q + 2, r, nbits)
-                count = run_len[q + 2] + 1
-                if not out:
-                    raise ValueError(f"run at bit {q}: no symbol before it")
-                if len(out) + count > wanted:
-                    raise ValueError(f"run at bit {q}: {count} symbols, only "
-                                     f"{wanted - len(out)} left")
-                out += [out[-1]] * count
-                q += 2 + r
-                continue
-        p, lanes = q + lit, []
-        for _ in range(g):
-            n = lane_len[p] if p < nbits else 0
-            if p + (n or head.code.longest or 1) > nbits:
-                raise ValueError(f"stream ends inside a literal lane at bit {p} "
-                                 f"({nbits - p} bits left)")
-            if not n:
-                raise ValueError(f"literal lane at bit {p}: no code of the table starts so")
-            lanes.append(lane_val[p])
-            p += n
-        out.append(tuple(lanes))
-        q = p
+        n = code_at(q, tok_len, tokens, "a token")
+        i, p = tok_idx[q], q + n
+        if i == tokens.run:
+            if p + r > nbits:
+                raise _cut("a run length", p, r, nbits)
+            count = run_len[p] + 1
+            if not out:
+                raise ValueError(f"run at bit {q}: no symbol before it")
+            if len(out) + count > wanted:
+                raise ValueError(f"run at bit {q}: {count} symbols, only "
+                                 f"{wanted - len(out)} left")
+            out += [out[-1]] * count
+            q = p + r
+        elif i == tokens.lit:
+            lanes = []
+            for _ in range(g):
+                n = code_at(p, lane_len, lane_code, "a literal lane")
+                lanes.append(lane_val[p])
+                p += n
+            out.append(tuple(lanes))
+            q = p
+        else:
+            out.append(entries[tokens.entry(i)])
+            q = p
     return np.array(out, np.int8).reshape(-1, g), q
 
 

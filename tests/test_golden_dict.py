@@ -166,19 +166,31 @@ def test_lane_code_is_canonical():
 
 def test_v1_stream_layout_by_hand():
     # G=2, k=4 (F = 4), R=0, B=1: symbols (16,16) (16,16) (0,-16) -> dictionary [(16,16)];
+    # tokens: the hit on entry 0 twice, the literal once: a code of 1 bit each (hit 0, lit 1);
     # literal lanes 0 and -16 (field 15): one code each of 1 bit
     t = np.array([16, 16, 16, 16, 0, -16], np.int8)
     e = dc.encode(t, k=4, g=2, b=1, r=0, version=1)
     words = [int.from_bytes(e.stream[i:i + 4], "big") for i in range(0, len(e.stream), 4)]
     assert words[:2] == [6, 4 | 2 << 3 | 1 << 8 | 0 << 12 | 1 << 16 | 1 << 25]
-    body = "0001" + "00010" + "0000" + "1111"      # L = 1; 2 codes of 1 bit; values 0, 15
+    assert e.header.tokens == dc.TokenCode((2,), lit=1, run=dc.NO_TOKEN)
+    body = "0001" + "000000010" + "000000001" + "111111111"   # Lt = 1: 2 codes; lit 1; no run
+    body += "0001" + "00010" + "0000" + "1111"     # L = 1; 2 codes of 1 bit; values 0, 15
     body += "0001" + "0001"                         # the dictionary entry (1, 1)
-    body += "10" + "10"                             # hit 0, hit 0 (B = 1)
-    body += "0" + "0" + "1"                         # literal (R = 0: prefix 0): lanes 0, 15
+    body += "0" + "0"                               # hit, hit
+    body += "1" + "0" + "1"                         # literal: lanes 0, 15
     bits = "".join(format(w, "032b") for w in words[2:])
     assert bits.startswith(body) and set(bits[len(body):]) <= {"0"}
     out, head = dc.decode(e.stream)
     assert out.tolist() == t.tolist() and head == e.header and head.version == 1
+
+
+def test_v1_tokens_order_the_dictionary_by_code():
+    # hits: 7 five times, 3 and 0 once each (their repeats are runs): 7's hit has the shortest
+    # code and so comes first in the stored dictionary
+    t = np.array([3, 3, 7, 5, 7, 9, 7, 11, 7, 13, 7, 0, 0, 0, 0], np.int8)
+    e = dc.encode(t, 0, g=1, b=4, r=2, version=1)
+    assert e.dictionary.reshape(-1).tolist() == [7, 0, 3] and e.header.tokens.counts[0] == 1
+    assert dc.decode(e.stream)[0].tolist() == t.tolist()
 
 
 @settings(max_examples=150, deadline=None)
@@ -191,8 +203,9 @@ def test_v1_round_trip_and_never_longer_lanes(n, k, g, b, r, sparsity, repeat, s
     assert out.tolist() == t.tolist() and head == e1.header
     assert e1.bits == len(e1.stream) * 8 and len(e1.stream) % 4 == 0
     assert (e1.hits, e1.runs, e1.literals) == (e0.hits, e0.runs, e0.literals)
-    # lanes: an optimal code is never longer than F bits each; the table costs its own bits
-    table = sum(e1.header.code.table(8 - k)[1])
+    assert e1.header.n_dict <= e0.header.n_dict      # entries never hit are left out
+    # an optimal code is never longer than the v0 fields it replaces; the tables cost their bits
+    table = sum(e1.header.code.table(8 - k)[1]) + sum(e1.header.tokens.table()[1])
     assert e1.bits - 32 <= e0.bits + table
 
 
@@ -201,25 +214,40 @@ def _v1(table, tail, n=4, k=4, g=4, r=4, n_dict=0):
     return _stream(_header(n=n, k=k, g=g, r=r, n_dict=n_dict, version=1), table + tail)
 
 
-# F = 4: L (4 bits), counts of 5 bits, values of 4 bits; code "0" -> field 0, "10" -> field 1
-_TABLE = "0010" + "00001" + "00001" + "0000" + "0001"
+def _nine(v):
+    return format(v, "09b")
+
+
+# one token (the literal, code "0"); F = 4: L, counts of 5 bits, values of 4 bits; lane code
+# "0" -> field 0, "10" -> field 1
+_TOKENS = "0001" + _nine(1) + _nine(0) + _nine(511)
+_LANES = "0010" + "00001" + "00001" + "0000" + "0001"
+_TABLE = _TOKENS + _LANES
 
 
 @pytest.mark.parametrize("stream,message", [
-    (_v1("1101", ""), "literal code table at bit 64: L = 13 > 12"),
-    (_v1("0010" + "00010" + "00011", ""),
-     "literal code table at bit 73: the codes of at most 2 bits need 7 of the 4 2-bit"),
-    (_v1("0001" + "00011", ""), "at bit 68: the codes of at most 1 bits need 3 of the 2"),
-    (_v1("0010" + "00001" + "00001" + "0000" + "0000", ""),
-     "literal code table at bit 82: value 0 twice"),
-    (_stream(_header(version=1))[:8] + bytes(0), "stream ends inside the literal code table"),
-    (_v1(_TABLE, "00" + "0" + "10" + "11"),
-     "literal lane at bit 91: no code of the table starts so"),
-    (_v1(_TABLE, "00" + "0000" + "00" + "0" + "11", n=8),
-     "literal lane at bit 95: no code of the table starts so"),
-    (_v1("0000", "00" + "0"), "literal lane at bit 70: no code of the table starts so"),
-    (_v1(_TABLE, "00" + "0000") + bytes(4), "bits after the last code"),
-    (_v1(_TABLE, "00" + "0000" + "1"), "4 bits after the last code at bit 92"),
+    (_v1("1101", ""), "token code table at bit 64: L = 13 > 12"),
+    (_v1("0010" + _nine(2) + _nine(3), ""),
+     "token code table at bit 77: the codes of at most 2 bits need 7 of the 4 2-bit"),
+    (_v1("0001" + _nine(1) + _nine(1) + _nine(511), ""),
+     "token code table at bit 77: the literal token is code 1, the table has 1 codes"),
+    (_v1("0001" + _nine(2) + _nine(1) + _nine(1), ""), "literal and run share code 1"),
+    (_v1("0001" + _nine(2) + _nine(0) + _nine(1), "", r=0), "a run token with R = 0"),
+    (_v1("0001" + _nine(2) + _nine(0) + _nine(511), ""),
+     "2 codes for 0 dictionary entries and 1 other tokens"),
+    (_v1(_TOKENS + "1101", ""), "literal code table at bit 95: L = 13 > 12"),
+    (_v1(_TOKENS + "0001" + "00011", ""),
+     "at bit 99: the codes of at most 1 bits need 3 of the 2"),
+    (_v1(_TOKENS + "0010" + "00001" + "00001" + "0000" + "0000", ""),
+     "literal code table at bit 113: value 0 twice"),
+    (_stream(_header(version=1))[:8], "stream ends inside the token code table"),
+    (_v1(_TABLE, "0" + "0" + "10" + "11"),
+     "literal lane at bit 121: no code of the table starts so"),
+    (_v1(_TABLE, "0" + "0000" + "1", n=8), "token at bit 122: no code of the table starts so"),
+    (_v1("0000" + _nine(511) + _nine(511) + "0000", "", n=1), "token at bit 90: no code"),
+    (_v1(_TOKENS + "0000", "0" + "0", n=4), "literal lane at bit 100: no code of the table"),
+    (_v1(_TABLE, "0" + "0000") + bytes(4), "bits after the last code"),
+    (_v1(_TABLE, "0" + "0000" + "1"), "6 bits after the last code at bit 122"),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_malformed_v1_streams_raise(stream, message):
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -21,23 +21,27 @@ def read_code_by_code(stream):
     def restore(v):
         return ((v ^ (1 << head.f - 1)) - (1 << head.f - 1)) << head.k
 
+    def canonical(code, what):
+        """The index of the ``code`` (a :class:`dc.LaneCode`) read a bit at a time."""
+        at, value = bits.pos, 0
+        for _, (first, end, base) in enumerate(code.limits(), 1):
+            if bits.pos >= bits.bits.size:
+                raise ValueError(f"stream ends inside {what} at bit {at} "
+                                 f"({bits.bits.size - at} bits left)")
+            value = value << 1 | int(bits.bits[bits.pos])
+            bits.pos += 1
+            if value < end:
+                return base + value - first
+        if bits.bits.size - at < max(code.longest, 1):
+            raise ValueError(f"stream ends inside {what} at bit {at} "
+                             f"({bits.bits.size - at} bits left)")
+        raise ValueError(f"{what[2:]} at bit {at}: no code of the table starts so")
+
     def lane(what):
-        """One lane: raw F bits (v0), or a canonical code read a bit at a time (v1)."""
+        """One lane: raw F bits (v0), or a canonical code (v1)."""
         if not head.version:
             return bits.take(head.f, what)
-        at, code = bits.pos, 0
-        for _, (first, end, base) in enumerate(head.code.limits(), 1):
-            if bits.pos >= bits.bits.size:
-                raise ValueError(f"stream ends inside a literal lane at bit {at} "
-                                 f"({bits.bits.size - at} bits left)")
-            code = code << 1 | int(bits.bits[bits.pos])
-            bits.pos += 1
-            if code < end:
-                return head.code.values[base + code - first]
-        if bits.bits.size - at < max(head.code.longest, 1):
-            raise ValueError(f"stream ends inside a literal lane at bit {at} "
-                             f"({bits.bits.size - at} bits left)")
-        raise ValueError(f"literal lane at bit {at}: no code of the table starts so")
+        return head.code.values[canonical(head.code, "a literal lane")]
 
     def symbol(what):
         if what == "a literal":
@@ -46,6 +50,21 @@ def read_code_by_code(stream):
 
     entries = [symbol(f"dictionary entry {i}") for i in range(head.n_dict)]
     out = []
+    while head.version and len(out) < head.symbols:
+        at = bits.pos
+        i = canonical(head.tokens.code(), "a token")
+        if i == head.tokens.lit:
+            out.append(symbol("a literal"))
+        elif i == head.tokens.run:
+            count = bits.take(head.r, "a run length") + 1
+            if not out:
+                raise ValueError(f"run at bit {at}: no symbol before it")
+            if len(out) + count > head.symbols:
+                raise ValueError(f"run at bit {at}: {count} symbols, only "
+                                 f"{head.symbols - len(out)} left")
+            out += [out[-1]] * count
+        else:
+            out.append(entries[head.tokens.entry(i)])
     while len(out) < head.symbols:
         at = bits.pos
         if bits.take(1, "a code"):
