@@ -128,10 +128,16 @@ async def malformed_fuzz(dut):
     for head in (dc.Header(9, 0, G % 8 + 1, 1, 0, 0), dc.Header(9, 0, G, B_MAX + 1, 0, 0),
                  dc.Header(9, 0, G, 1, R_MAX + 1, 0), dc.Header(9, 0, G, 1, 0, 0, V + 1)):
         bad.append(b"".join(w.to_bytes(4, "big") for w in head.words()) + bytes(12))
-    if V:     # v1 tables: L > 12, over-subscribed, a value twice, a lane not in the table
+    if V:     # v1 tables: L > 12, over-subscribed, literal and run on one code, codes and
+        # tokens disagreeing, a lane value twice, a token and a lane not in their tables
         head = b"".join(w.to_bytes(4, "big") for w in dc.Header(G, 4, G, 1, 0, 0, 1).words())
-        for table in ("1101", "0001" + "00011", "0010" + "00001" + "00001" + "0000" * 2,
-                      "0001" + "00001" + "0000" + "0" + "1" * 4 * G):
+        nine = "{:09b}".format
+        lit_only = "0001" + nine(1) + nine(0) + nine(511)
+        for table in ("1101", "0001" + nine(3), "0001" + nine(2) + nine(1) + nine(1),
+                      "0001" + nine(2) + nine(0) + nine(511), lit_only + "1101",
+                      lit_only + "0010" + "00001" + "00001" + "0000" * 2,
+                      lit_only + "0001" + "00001" + "0000" + "0" + "1" * 4 * G,
+                      lit_only + "0001" + "00001" + "0000" + "1"):
             bits = table + "0" * (-len(table) % 32 + 32)
             bad.append(head + int(bits, 2).to_bytes(len(bits) // 8, "big"))
     batch = [s for b in bad for s in (b, streams(rng, 1, 60)[0])]

@@ -4,13 +4,16 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden.dict_codec import L_MAX, LIMITS, WORD_BITS
+from golden.dict_codec import L_MAX, LIMITS, NO_TOKEN, WORD_BITS
 
 from ..bitpack import word_layout
 from ..bitunpack import BitUnpacker
 from ..params import Param, parametrised
 from ..stream import OutputRegister, StreamEnd
 from .lanecode import VALUE_BITS, CodeTable, LaneDecoder
+
+#: a v1 token's index: up to 2**8 dictionary entries, the literal and the run
+TOKEN_BITS = 9
 
 __all__ = ["DictDecoder"]
 
@@ -66,7 +69,7 @@ class DictDecoder(wiring.Component):
 
     def __init__(self, G=4, B_max=4, R=4, V=1):
         self._g, self._v, self._b_max, self._r_max = G, V, B_max, R
-        self._window = max(WORD_BITS, 2 + 8 * G, 2 + L_MAX * G if V else 0)
+        self._window = max(WORD_BITS, 2 + 8 * G, L_MAX * (G + 1) if V else 0)
         super().__init__({
             "i_words": In(stream.Signature(word_layout(WORD_BITS, WORD_BITS))),
             "o_weights": Out(stream.Signature(data.StructLayout({
@@ -118,15 +121,22 @@ class DictDecoder(wiring.Component):
         v1 = Signal()                          # this stream is HC-P v1
         from_table = Signal()                  # v1 literal: the lanes read from ``symbols``
         if self._v:
-            m.submodules.table = table = CodeTable()
+            # v1: the token code (hits, literal, run) and the literal lanes' code
+            m.submodules.token_table = t_table = CodeTable(TOKEN_BITS, values=False)
+            m.submodules.tokens = t_dec = LaneDecoder(1, win, TOKEN_BITS)
+            m.submodules.lane_table = table = CodeTable()
             m.submodules.lanes = lanes = LaneDecoder(g, win)
-            # the table's values, restored to int8, one read port per lane (read as the
+            # the lane code's values, restored to int8, one read port per lane (read as the
             # literal is taken, shown from the next cycle, like a hit's dictionary entry)
             m.submodules.symbols = sym_mem = memory.Memory(shape=8, depth=1 << VALUE_BITS,
                                                            init=[])
             sym_rd = [sym_mem.read_port() for _ in range(g)]
             sym_wr = sym_mem.write_port()
-            m.d.comb += [lanes.lim.eq(table.lim), lanes.off.eq(table.off), lanes.bits.eq(bits)]
+            m.d.comb += [t_table.count.eq(bits[win - 9:]),
+                         t_dec.lim.eq(t_table.lim), t_dec.off.eq(t_table.off),
+                         t_dec.bits.eq(bits), t_dec.start.eq(0),
+                         lanes.lim.eq(table.lim), lanes.off.eq(table.off), lanes.bits.eq(bits),
+                         lanes.start.eq(t_dec.need)]
             for j, port in enumerate(sym_rd):
                 m.d.comb += [port.en.eq(0), port.addr.eq(lanes.index[j])]
             shown = Mux(from_table, Cat(*(port.data for port in sym_rd)), shown)
@@ -158,20 +168,29 @@ class DictDecoder(wiring.Component):
 
         lit_lanes = self._lanes(m, Mux(r == 0, bits << 1, bits << 2)[:win], k, "literal")
         m.d.comb += wr.data.eq(self._lanes(m, bits, k, "entry"))
-        hit_idx = Signal(8)
-        run_len = Signal(9)
         b_shift, r_shift = Signal(4), Signal(4)     # 8 - B, 8 - R
-        m.d.comb += [b_shift.eq(8 - b), r_shift.eq(8 - r),
-                     hit_idx.eq(after_prefix(1) >> b_shift),
-                     run_len.eq((after_prefix(2) >> r_shift) + 1), rd.addr.eq(hit_idx),
+        # the code at the top of ``bits``: v0 by its prefix (1 hit, 01 run, 0(0) literal)
+        is_hit, is_run, hit_idx, run_len = Signal(), Signal(), Signal(8), Signal(9)
+        m.d.comb += [b_shift.eq(8 - b), r_shift.eq(8 - r), rd.addr.eq(hit_idx),
                      wr.addr.eq(index)]
-        is_hit, is_run = bits[win - 1], (r != 0) & (bits[win - 2:] == 0b01)
         need = Signal(range(win + 1))
-        m.d.comb += need.eq(Mux(v1, lanes.need, literal_bits) if self._v else literal_bits)
-        with m.If(is_hit):
-            m.d.comb += need.eq(1 + b)
-        with m.Elif(is_run):
-            m.d.comb += need.eq(2 + r)
+        m.d.comb += [is_hit.eq(bits[win - 1]), is_run.eq((r != 0) & (bits[win - 2:] == 0b01)),
+                     hit_idx.eq(after_prefix(1) >> b_shift),
+                     run_len.eq((after_prefix(2) >> r_shift) + 1),
+                     need.eq(Mux(is_hit, 1 + b, Mux(is_run, 2 + r, literal_bits)))]
+        lit_tok, run_tok, t_longest = Signal(TOKEN_BITS), Signal(TOKEN_BITS), Signal(4)
+        if self._v:               # v1 by its token (a hit, the literal or the run)
+            token = t_dec.index[0]
+            is_lit = token == lit_tok
+            with m.If(v1):
+                m.d.comb += [
+                    t_dec.longest.eq(t_longest),
+                    is_hit.eq(~is_lit & (token != run_tok)), is_run.eq(token == run_tok),
+                    hit_idx.eq(token - (token > lit_tok) - (token > run_tok)),
+                    run_len.eq(((bits << t_dec.need)[win - 8:win] >> r_shift) + 1),
+                    need.eq(Mux(t_dec.bad, t_dec.need,
+                                Mux(is_lit, lanes.need, Mux(is_run, t_dec.need + r,
+                                                            t_dec.need))))]
 
         def after_table(entries):
             """To the dictionary, or straight to the codes when it is empty."""
@@ -184,7 +203,7 @@ class DictDecoder(wiring.Component):
             # the literal code table: L, then L counts, then the values (one a cycle)
             longest, at = Signal(4), Signal(VALUE_BITS)
             count, value = Signal(VALUE_BITS + 1), Signal(VALUE_BITS)
-            m.d.comb += [lanes.longest.eq(longest), lanes.start.eq(Mux(r == 0, 1, 2)),
+            m.d.comb += [lanes.longest.eq(longest),
                          table.count.eq(count), table.value.eq(value),
                          sym_wr.addr.eq(at), sym_wr.data.eq(self._lanes(m, bits, k, "value",
                                                                         lanes=1))]
@@ -225,13 +244,51 @@ class DictDecoder(wiring.Component):
                         fail()
                     if self._v:
                         with m.Elif(h_ver == 1):
-                            m.d.comb += table.clear.eq(1)
-                            m.next = "LENGTH"
+                            m.d.comb += t_table.clear.eq(1)
+                            m.next = "TOKEN_LENGTH"
                     with m.Else():
                         after_table(h_nd)
                 with m.Elif(end):
                     fail()
-            if self._v:               # the literal code table: L, L counts, the values
+            if self._v:               # the token code table: Lt, Lt counts, lit and run
+                with m.State("TOKEN_LENGTH"):
+                    with m.If(avail >= 4):
+                        m.d.comb += unp.o.take.eq(4)
+                        m.d.sync += t_longest.eq(bits[win - 4:])
+                        with m.If(bits[win - 4:] > L_MAX):
+                            fail()
+                        with m.Elif(bits[win - 4:] == 0):
+                            m.next = "TOKEN_NAMES"
+                        with m.Else():
+                            m.next = "TOKEN_COUNT"
+                    with m.Elif(end):
+                        fail()
+                with m.State("TOKEN_COUNT"):
+                    with m.If(avail >= 9):
+                        m.d.comb += [unp.o.take.eq(9), t_table.count_en.eq(1)]
+                        with m.If(t_table.over):
+                            fail()
+                        with m.Elif(t_table.length == t_longest):
+                            m.next = "TOKEN_NAMES"
+                    with m.Elif(end):
+                        fail()
+                with m.State("TOKEN_NAMES"):
+                    lit, run = bits[win - 9:], bits[win - 18:win - 9]
+                    has_lit, has_run = lit != NO_TOKEN, run != NO_TOKEN
+                    total = t_table.total
+                    with m.If(avail >= 18):
+                        m.d.comb += unp.o.take.eq(18)
+                        m.d.sync += [lit_tok.eq(lit), run_tok.eq(run)]
+                        with m.If((has_lit & (lit >= total)) | (has_run & (run >= total))
+                                  | (has_lit & has_run & (lit == run)) | (has_run & (r == 0))
+                                  | (total != n_dict + has_lit + has_run)):
+                            fail()
+                        with m.Else():
+                            m.d.comb += table.clear.eq(1)
+                            m.next = "LENGTH"
+                    with m.Elif(end):
+                        fail()
+                # the literal code table: L, L counts, the values
                 with m.State("LENGTH"):
                     with m.If(avail >= 4):
                         m.d.comb += unp.o.take.eq(4)
@@ -280,7 +337,9 @@ class DictDecoder(wiring.Component):
                 with m.If(out.free):
                     with m.If(avail >= need):
                         m.d.comb += unp.o.take.eq(need)
-                        with m.If(is_hit):
+                        with m.If(v1 & t_dec.bad if self._v else 0):
+                            fail()
+                        with m.Elif(is_hit):
                             with m.If(hit_idx >= n_dict):
                                 fail()
                             with m.Else():

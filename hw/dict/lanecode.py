@@ -1,12 +1,14 @@
-"""The stages of HC-P v1's literal lane code in the dictionary decoder engine.
+"""The stages of HC-P v1's canonical prefix codes (tokens, literal lanes) in the dictionary
+decoder engine.
 
 :class:`CodeTable` builds, from the table fields of a v1 stream (one count or one value a
 cycle), what a canonical decoder needs: per code length ``l`` the end of its codes
-(``lim[l]`` = first code + count) and the offset that turns a code into the index of its value
-(``off[l]`` = index of the first code - first code, modulo 256). :class:`LaneDecoder` then
-finds, in one cycle and without a table lookup, the lengths and value indices of the G lane
-codes of a literal; the values themselves are read from the engine's symbol memory at those
-indices (one read port per lane), as a hit's entry is read from the dictionary.
+(``lim[l]`` = first code + count) and the offset that turns a code into its index
+(``off[l]`` = index of the first code - first code, modulo ``2**index_bits``).
+:class:`LaneDecoder` then finds, in one cycle and without a table lookup, the lengths and
+indices of consecutive codes: the token of a code (its index is the token), and the G lane
+codes of a literal, whose values are read from the engine's symbol memory at those indices
+(one read port per lane), as a hit's entry is read from the dictionary.
 """
 
 from amaranth.hdl import Const, Module, Mux, Signal
@@ -15,17 +17,18 @@ from amaranth.lib.wiring import In, Out
 
 from golden.dict_codec import L_MAX
 
-__all__ = ["CodeTable", "LaneDecoder", "LIM_BITS", "OFF_BITS"]
+__all__ = ["CodeTable", "LaneDecoder", "LIM_BITS", "VALUE_BITS"]
 
-#: ``lim``: up to 2**L_MAX; ``off``: an index into at most 256 values, modulo 256
-LIM_BITS, OFF_BITS = L_MAX + 1, 8
+#: ``lim``: up to 2**L_MAX
+LIM_BITS = L_MAX + 1
 #: the largest field F (k = 0): values of 8 bits, counts of 9
 VALUE_BITS = 8
 
 
-def table_signature():
+def table_signature(index_bits):
     """``lim`` and ``off`` per code length 1 .. :data:`L_MAX` (index ``l - 1``)."""
-    return {"lim": data.ArrayLayout(LIM_BITS, L_MAX), "off": data.ArrayLayout(OFF_BITS, L_MAX)}
+    return {"lim": data.ArrayLayout(LIM_BITS, L_MAX),
+            "off": data.ArrayLayout(index_bits, L_MAX)}
 
 
 class CodeTable(wiring.Component):
@@ -49,25 +52,36 @@ class CodeTable(wiring.Component):
     lim, off : Out
         The table (:func:`table_signature`); lengths without codes have ``lim`` 0, so no code
         of theirs ever matches.
+
+    Parameters
+    ----------
+    index_bits : int
+        Width of the indices (8: the literal lanes' at most 256 values; 9: the tokens' up to
+        258).
+    values : bool
+        The code lists values (``value_en``, ``twice``); False for the tokens, whose values
+        are their indices.
     """
 
-    def __init__(self):
+    def __init__(self, index_bits=8, values=True):
+        self._values = values
         super().__init__({
             "clear": In(1), "count_en": In(1), "count": In(VALUE_BITS + 1),
             "value_en": In(1), "value": In(VALUE_BITS),
             "length": Out(range(L_MAX + 2)), "total": Out(VALUE_BITS + 1),
             "over": Out(1), "twice": Out(1),
-            **{name: Out(layout) for name, layout in table_signature().items()},
+            **{name: Out(layout) for name, layout in table_signature(index_bits).items()},
         })
 
     def elaborate(self, platform):
         m = Module()
         room = Signal(LIM_BITS + 1)            # the first code of length ``length``
-        seen = Signal(1 << VALUE_BITS)
+        seen = Signal(1 << VALUE_BITS if self._values else 1)
         new = Signal(LIM_BITS + 2)
         m.d.comb += [new.eq(room + self.count),
-                     self.over.eq(new > (Const(1, LIM_BITS + 1) << self.length)),
-                     self.twice.eq(seen.bit_select(self.value, 1))]
+                     self.over.eq(new > (Const(1, LIM_BITS + 1) << self.length))]
+        if self._values:
+            m.d.comb += self.twice.eq(seen.bit_select(self.value, 1))
         with m.If(self.clear):
             m.d.sync += [room.eq(0), self.length.eq(1), self.total.eq(0), seen.eq(0),
                          self.lim.eq(0)]
@@ -77,45 +91,46 @@ class CodeTable(wiring.Component):
             for i in range(L_MAX):
                 with m.If(self.length == i + 1):
                     m.d.sync += [self.lim[i].eq(new), self.off[i].eq(self.total - room)]
-        with m.Elif(self.value_en):
-            m.d.sync += seen.bit_select(self.value, 1).eq(1)
+        if self._values:
+            with m.Elif(self.value_en):
+                m.d.sync += seen.bit_select(self.value, 1).eq(1)
         return m
 
 
 class LaneDecoder(wiring.Component):
-    """The G lane codes of a literal, combinationally: their value indices and the bits the
-    whole literal needs.
+    """Consecutive codes of one canonical code (the G lane codes of a literal, or one token),
+    combinationally: their indices and the bits they need.
 
     Members
     -------
     bits : In(window)
         The stream's next bits, MSB first (a literal's prefix at the top).
-    start : In(2)
-        The prefix length (1 when runs are off, else 2).
+    start : In(range(L_MAX + 1))
+        Where the first code starts (after a literal's token).
     lim, off : In
         The table (:class:`CodeTable`).
     longest : In(4)
         The table's longest code length ``L``.
-    index : Out(ArrayLayout(8, G))
-        Lane ``j``'s index into the table's values.
+    index : Out(ArrayLayout(index_bits, lanes))
+        Code ``j``'s index (into the table's values, or the token).
     need : Out(range(window + 1))
-        The literal's length in bits when every lane is a code of the table; else the bits up
-        to the first lane that is not, plus ``max(L, 1)``: once they are all present, the
-        literal is known to be malformed.
+        Where the last code ends when every one is a code of the table; else the bits up
+        to the first that is not, plus ``max(L, 1)``: once they are all present, the
+        stream is known to be malformed.
     bad : Out(1)
-        Some lane is not a code of the table (meaningful once ``need`` bits are present).
+        Some code is not one of the table (meaningful once ``need`` bits are present).
 
     Bits past the ones present read as 0 (:func:`hw.bitunpack.window_signature`): a lane whose
     code is not all present either matches a code that ends past them or matches none, so
     ``need`` is then more than what is present and the engine waits.
     """
 
-    def __init__(self, lanes, window):
+    def __init__(self, lanes, window, index_bits=8):
         self._g, self._window = lanes, window
         super().__init__({
-            "bits": In(window), "start": In(2), "longest": In(4),
-            **{name: In(layout) for name, layout in table_signature().items()},
-            "index": Out(data.ArrayLayout(OFF_BITS, lanes)),
+            "bits": In(window), "start": In(range(L_MAX + 1)), "longest": In(4),
+            **{name: In(layout) for name, layout in table_signature(index_bits).items()},
+            "index": Out(data.ArrayLayout(index_bits, lanes)),
             "need": Out(range(window + 1)), "bad": Out(1),
         })
 
