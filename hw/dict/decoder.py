@@ -203,6 +203,8 @@ class DictDecoder(wiring.Component):
             # the literal code table: L, then L counts, then the values (one a cycle)
             longest, at = Signal(4), Signal(VALUE_BITS)
             count, value = Signal(VALUE_BITS + 1), Signal(VALUE_BITS)
+            count_bits, value_bits = Signal(4), Signal(4)       # F + 1, F
+            m.d.comb += [count_bits.eq(9 - k), value_bits.eq(8 - k)]
             m.d.comb += [lanes.longest.eq(longest),
                          table.count.eq(count), table.value.eq(value),
                          sym_wr.addr.eq(at), sym_wr.data.eq(self._lanes(m, bits, k, "value",
@@ -302,8 +304,8 @@ class DictDecoder(wiring.Component):
                     with m.Elif(end):
                         fail()
                 with m.State("COUNT"):
-                    with m.If(avail >= 9 - k):
-                        m.d.comb += [unp.o.take.eq(9 - k), table.count_en.eq(1)]
+                    with m.If(avail >= count_bits):
+                        m.d.comb += [unp.o.take.eq(count_bits), table.count_en.eq(1)]
                         m.d.sync += at.eq(0)
                         with m.If(table.over):
                             fail()
@@ -315,8 +317,8 @@ class DictDecoder(wiring.Component):
                     with m.Elif(end):
                         fail()
                 with m.State("VALUE"):
-                    with m.If(avail >= 8 - k):
-                        m.d.comb += [unp.o.take.eq(8 - k), table.value_en.eq(1),
+                    with m.If(avail >= value_bits):
+                        m.d.comb += [unp.o.take.eq(value_bits), table.value_en.eq(1),
                                      sym_wr.en.eq(1)]
                         m.d.sync += at.eq(at + 1)
                         with m.If(table.twice):
@@ -337,9 +339,10 @@ class DictDecoder(wiring.Component):
                 with m.If(out.free):
                     with m.If(avail >= need):
                         m.d.comb += unp.o.take.eq(need)
-                        with m.If(v1 & t_dec.bad if self._v else 0):
-                            fail()
-                        with m.Elif(is_hit):
+                        if self._v:
+                            with m.If(v1 & t_dec.bad):
+                                fail()
+                        with (m.Elif if self._v else m.If)(is_hit):
                             with m.If(hit_idx >= n_dict):
                                 fail()
                             with m.Else():

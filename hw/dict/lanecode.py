@@ -81,7 +81,7 @@ class CodeTable(wiring.Component):
         m.d.comb += [new.eq(room + self.count),
                      self.over.eq(new > (Const(1, LIM_BITS + 1) << self.length))]
         if self._values:
-            m.d.comb += self.twice.eq(seen.bit_select(self.value, 1))
+            m.d.comb += self.twice.eq((seen >> self.value)[0])
         with m.If(self.clear):
             m.d.sync += [room.eq(0), self.length.eq(1), self.total.eq(0), seen.eq(0),
                          self.lim.eq(0)]
