@@ -751,48 +751,59 @@ def _render_ratios(r):
 
 
 def plot(r, out):
+    """Two panels, the whole range and the top near the float model, one legend below."""
     plt = reports.pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 6.2))
     rows = r["rows"]
     cross = [x for x in rows if x["kind"] == "G x B x R"]
-    ax.plot([x["coders"]["v1"]["ratio_int8"] for x in cross], [100 * x["score"] for x in cross],
-            marker=".", ls="none", alpha=0.3, label="v1 G x B x R (per channel)")
-    for scope, coder, style in (("channel", "v1", {"marker": "o", "ls": "-"}),
-                                ("channel", "v0", {"marker": "^", "ls": "-"}),
-                                ("channel", "zstd", {"marker": "s", "ls": "--"}),
-                                ("layer", "v1", {"marker": "o", "ls": ":", "mfc": "none"}),
-                                ("channel nearest", "v1", {"marker": "D", "ls": "-"}),
-                                ("channel nearest", "zstd", {"marker": "s", "ls": "--",
-                                                             "mfc": "none"}),
-                                ("layer nearest", "v1", {"marker": "D", "ls": ":",
-                                                         "mfc": "none"})):
-        xs = [x for x in rows if x["kind"] == "k sweep" and x["scope"] == scope]
-        if not xs:
-            continue
-        ax.plot([x["coders"][coder]["ratio_int8"] for x in xs], [100 * x["score"] for x in xs],
-                label=f"{coder} k sweep ({_q(scope)})", **style)
-        if scope == "channel" and coder == "v1":
-            for x in xs:
-                ax.annotate(f"k={_fmt_k(x['k'])}", (x["coders"]["v1"]["ratio_int8"],
-                                                    100 * x["score"]), fontsize=7,
-                            xytext=(3, -9), textcoords="offset points")
-    for x in rows:
-        if x["kind"] == "per-layer k":
-            ax.plot(x["coders"]["v1"]["ratio_int8"], 100 * x["score"], marker="*", ms=11,
-                    ls="none", label=f"v1 per-layer k, {x['method']}, {_q(x['scope'])} "
-                    "(held-out half)")
-    ax.axhline(100 * r["float"]["score"] - r["budget"], color="gray", lw=0.8, ls=":",
-               label=f"float - {r['budget']:g} point")
-    if r["selection"]["relative_to_int8"]:
-        ax.axhline(100 * r["float"]["score"] - r["selection"]["all"], color="gray", lw=0.8,
-                   ls="--", label=f"int8 (k = 0) - {r['budget']:g} point")
-    ax.axvline(r["goal"]["int8"], color="gray", lw=0.8, ls="-.", label="goal")
-    ax.set_xscale("log")
-    ax.set_xlabel("compression against int8 (every stream bit and the scales counted)")
-    ax.set_ylabel(f"{r['metric']} (%)")
-    ax.set_title(f"{r['model']}: {r['metric']} vs compression ({r['note']})", fontsize=9)
-    ax.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
+    per = [x for x in rows if x["kind"] == "per-layer k"]
+    ref = 100 * r["float"]["score"]
+    floor = ref - (r["selection"]["all"] if r["selection"]["relative_to_int8"] else r["budget"])
+    for ax in axes:
+        ax.plot([x["coders"]["v1"]["ratio_int8"] for x in cross],
+                [100 * x["score"] for x in cross], marker=".", ls="none", alpha=0.3,
+                label="v1, every G x B x R")
+        for scope, coder, style in (("channel", "v1", {"marker": "o", "ls": "-"}),
+                                    ("channel", "v0", {"marker": "^", "ls": "-"}),
+                                    ("channel", "zstd", {"marker": "s", "ls": "--"}),
+                                    ("layer", "v1", {"marker": "o", "ls": ":", "mfc": "none"}),
+                                    ("layer", "zstd", {"marker": "s", "ls": ":", "mfc": "none"}),
+                                    ("channel nearest", "v1", {"marker": "D", "ls": "-"}),
+                                    ("layer nearest", "v1", {"marker": "D", "ls": ":",
+                                                             "mfc": "none"})):
+            xs = [x for x in rows if x["kind"] == "k sweep" and x["scope"] == scope]
+            if xs:
+                ax.plot([x["coders"][coder]["ratio_int8"] for x in xs],
+                        [100 * x["score"] for x in xs], label=f"{coder} k sweep ({_q(scope)})",
+                        **style)
+        ax.plot([x["coders"]["v1"]["ratio_int8"] for x in per], [100 * x["score"] for x in per],
+                marker="*", ms=12, ls="none", color="black",
+                label=f"v1 per-layer k (held-out half: float {100 * r['float']['held_out']:.2f} %)")
+        ax.axhline(ref - r["budget"], color="gray", lw=0.8, ls=":",
+                   label=f"float - {r['budget']:g} point")
+        if r["selection"]["relative_to_int8"]:
+            ax.axhline(floor, color="gray", lw=0.8, ls="--",
+                       label=f"int8 (k = 0) - {r['budget']:g} point")
+        ax.axvline(r["goal"]["int8"], color="red", lw=0.8, ls="-.", label="goal")
+        ax.set_xscale("log")
+        ax.set_xlabel("compression against int8 (stream bits and scales)")
+        ax.set_ylabel(f"{r['metric']} (%)")
+    xs = [x for x in rows if x["kind"] == "k sweep" and x["scope"] == "channel"]
+    for x in xs:
+        axes[0].annotate(f"k={_fmt_k(x['k'])}", (x["coders"]["v1"]["ratio_int8"],
+                                                 100 * x["score"]), fontsize=7,
+                         xytext=(3, -9), textcoords="offset points")
+    near = [x for x in rows if "v1" in x["coders"] and 100 * x["score"] >= floor - 3]
+    axes[1].set_ylim(floor - 3, ref + 1)
+    axes[1].set_xlim(0.9 * min(x["coders"]["v1"]["ratio_int8"] for x in near),
+                     1.1 * max(max(x["coders"]["v1"]["ratio_int8"] for x in near),
+                               r["goal"]["int8"]))
+    axes[0].set_title("all points", fontsize=9)
+    axes[1].set_title(f"near the float model (within {ref - floor + 3:g} points)", fontsize=9)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7)
+    fig.suptitle(f"{r['model']}: {r['metric']} vs compression ({r['note']})", fontsize=10)
+    fig.tight_layout(rect=(0, 0.14, 1, 0.97))
     fig.savefig(out / f"dict_{r['model']}.png", dpi=120)
     plt.close(fig)
 
