@@ -50,19 +50,23 @@ def read_code_by_code(stream):
 
     entries = [symbol(f"dictionary entry {i}") for i in range(head.n_dict)]
     out = []
+    def run(at):
+        """The run whose code starts at bit ``at``: its R bits, the symbols it repeats."""
+        count = bits.take(head.r, "a run length") + 1
+        if not out:
+            raise ValueError(f"run at bit {at}: no symbol before it")
+        if len(out) + count > head.symbols:
+            raise ValueError(f"run at bit {at}: {count} symbols, only "
+                             f"{head.symbols - len(out)} left")
+        out.extend([out[-1]] * count)
+
     while head.version and len(out) < head.symbols:
         at = bits.pos
         i = canonical(head.tokens.code(), "a token")
         if i == head.tokens.lit:
             out.append(symbol("a literal"))
         elif i == head.tokens.run:
-            count = bits.take(head.r, "a run length") + 1
-            if not out:
-                raise ValueError(f"run at bit {at}: no symbol before it")
-            if len(out) + count > head.symbols:
-                raise ValueError(f"run at bit {at}: {count} symbols, only "
-                                 f"{head.symbols - len(out)} left")
-            out += [out[-1]] * count
+            run(at)
         else:
             out.append(entries[head.tokens.entry(i)])
     while len(out) < head.symbols:
@@ -73,13 +77,7 @@ def read_code_by_code(stream):
                 raise ValueError(f"hit at bit {at}: index {idx}, dictionary has {head.n_dict}")
             out.append(entries[idx])
         elif head.r and bits.take(1, "a code"):
-            count = bits.take(head.r, "a run length") + 1
-            if not out:
-                raise ValueError(f"run at bit {at}: no symbol before it")
-            if len(out) + count > head.symbols:
-                raise ValueError(f"run at bit {at}: {count} symbols, only "
-                                 f"{head.symbols - len(out)} left")
-            out += [out[-1]] * count
+            run(at)
         else:
             out.append(symbol("a literal"))
     if not bits.rest_is_padding(dc.WORD_BITS):

@@ -253,27 +253,41 @@ class DictDecoder(wiring.Component):
                 with m.Elif(end):
                     fail()
             if self._v:               # the token code table: Lt, Lt counts, lit and run
-                with m.State("TOKEN_LENGTH"):
-                    with m.If(avail >= 4):
-                        m.d.comb += unp.o.take.eq(4)
-                        m.d.sync += t_longest.eq(bits[win - 4:])
-                        with m.If(bits[win - 4:] > L_MAX):
+                def code_lengths(prefix, longest, code_table, width, on_empty, on_counted):
+                    """A table's L (4 bits), then its L counts of ``width`` bits."""
+                    with m.State(f"{prefix}LENGTH"):
+                        with m.If(avail >= 4):
+                            m.d.comb += unp.o.take.eq(4)
+                            m.d.sync += longest.eq(bits[win - 4:])
+                            with m.If(bits[win - 4:] > L_MAX):
+                                fail()
+                            with m.Elif(bits[win - 4:] == 0):
+                                on_empty()
+                            with m.Else():
+                                m.next = f"{prefix}COUNT"
+                        with m.Elif(end):
                             fail()
-                        with m.Elif(bits[win - 4:] == 0):
-                            m.next = "TOKEN_NAMES"
-                        with m.Else():
-                            m.next = "TOKEN_COUNT"
-                    with m.Elif(end):
-                        fail()
-                with m.State("TOKEN_COUNT"):
-                    with m.If(avail >= 9):
-                        m.d.comb += [unp.o.take.eq(9), t_table.count_en.eq(1)]
-                        with m.If(t_table.over):
+                    with m.State(f"{prefix}COUNT"):
+                        with m.If(avail >= width):
+                            m.d.comb += [unp.o.take.eq(width), code_table.count_en.eq(1)]
+                            m.d.sync += at.eq(0)
+                            with m.If(code_table.over):
+                                fail()
+                            with m.Elif(code_table.length == longest):
+                                on_counted()
+                        with m.Elif(end):
                             fail()
-                        with m.Elif(t_table.length == t_longest):
-                            m.next = "TOKEN_NAMES"
-                    with m.Elif(end):
-                        fail()
+
+                def to_names():
+                    m.next = "TOKEN_NAMES"
+
+                def to_values():
+                    with m.If(table.total + count == 0):
+                        after_table(n_dict)
+                    with m.Else():
+                        m.next = "VALUE"
+
+                code_lengths("TOKEN_", t_longest, t_table, 9, to_names, to_names)
                 with m.State("TOKEN_NAMES"):
                     lit, run = bits[win - 9:], bits[win - 18:win - 9]
                     has_lit, has_run = lit != NO_TOKEN, run != NO_TOKEN
@@ -291,31 +305,8 @@ class DictDecoder(wiring.Component):
                     with m.Elif(end):
                         fail()
                 # the literal code table: L, L counts, the values
-                with m.State("LENGTH"):
-                    with m.If(avail >= 4):
-                        m.d.comb += unp.o.take.eq(4)
-                        m.d.sync += longest.eq(bits[win - 4:])
-                        with m.If(bits[win - 4:] > L_MAX):
-                            fail()
-                        with m.Elif(bits[win - 4:] == 0):
-                            after_table(n_dict)
-                        with m.Else():
-                            m.next = "COUNT"
-                    with m.Elif(end):
-                        fail()
-                with m.State("COUNT"):
-                    with m.If(avail >= count_bits):
-                        m.d.comb += [unp.o.take.eq(count_bits), table.count_en.eq(1)]
-                        m.d.sync += at.eq(0)
-                        with m.If(table.over):
-                            fail()
-                        with m.Elif(table.length == longest):
-                            with m.If(table.total + count == 0):
-                                after_table(n_dict)
-                            with m.Else():
-                                m.next = "VALUE"
-                    with m.Elif(end):
-                        fail()
+                code_lengths("", longest, table, count_bits, lambda: after_table(n_dict),
+                             to_values)
                 with m.State("VALUE"):
                     with m.If(avail >= value_bits):
                         m.d.comb += [unp.o.take.eq(value_bits), table.value_en.eq(1),
