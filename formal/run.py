@@ -133,8 +133,10 @@ def checks(names=None, axis=(False, True)):
             props = [*GENERIC, *(() if top else SPECIFIC.get(c.name, ()))]
             for prop in props:
                 depth = spec.depth.get(prop.name, DEPTH)
-                bound = spec.bound if prop.name == "progress" else 0
                 for mode, d in (("prove", depth), ("cover", spec.cover)):
+                    bound = 0
+                    if prop.name == "progress":
+                        bound = spec.reach if mode == "cover" and spec.reach else spec.bound
                     out.append(Check(c, prop, mode, d, bound, params=spec.params, axis=top,
                                      low=spec.low))
     return out
