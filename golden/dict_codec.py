@@ -360,21 +360,22 @@ def encode(t, k, g=4, b=4, r=4, version=0):
     is_lit = ~is_run & ~is_hit
     run_len = np.minimum(cap, seg_len[seg] - 1 - (pos - 1) * cap)
 
-    # one row of fields per code: a prefix-and-value field, then G lane fields for literals
-    values = np.zeros((seg.size, 1 + g), np.int64)
-    lengths = np.zeros((seg.size, 1 + g), np.int64)
-    values[is_hit, 0] = (1 << b) | where[head_sym[is_hit]]
-    lengths[is_hit, 0] = 1 + b
-    values[is_run, 0] = (1 << r) | (run_len[is_run] - 1)
-    lengths[is_run, 0] = 2 + r
-    lengths[is_lit, 0] = 2 if r else 1
     lanes = _fields(syms[starts[seg[is_lit]]] >> k, f)
-    values[is_lit, 1:], lengths[is_lit, 1:] = lanes, f
     head, table = Header(t.size, k, g, b, r, len(entries)), ([], [])
     if version:
         head, table, entries, values, lengths = _v1_codes(
             head, entries, np.where(is_hit, where[head_sym], -1), is_run, run_len, is_lit,
             lanes)
+    else:
+        # one row of fields per code: a prefix-and-value field, then G lane fields (literals)
+        values = np.zeros((seg.size, 1 + g), np.int64)
+        lengths = np.zeros((seg.size, 1 + g), np.int64)
+        values[is_hit, 0] = (1 << b) | where[head_sym[is_hit]]
+        lengths[is_hit, 0] = 1 + b
+        values[is_run, 0] = (1 << r) | (run_len[is_run] - 1)
+        lengths[is_run, 0] = 2 + r
+        lengths[is_lit, 0] = 2 if r else 1
+        values[is_lit, 1:], lengths[is_lit, 1:] = lanes, f
 
     dict_vals = _fields(entries.astype(np.int64) >> k, f).reshape(-1)
     all_values = np.concatenate([head.words(), np.asarray(table[0], np.int64), dict_vals,
@@ -439,11 +440,15 @@ def _read_header(bits):
     return head
 
 
+def _restore(fields, head):
+    """The trimmed weights (int64) that ``F``-bit two's complement ``fields`` hold."""
+    half = 1 << (head.f - 1)
+    return ((np.asarray(fields, np.int64) ^ half) - half) << head.k
+
+
 def _lanes(stream, positions, head):
     """The trimmed weights (int8) held by the ``F``-bit fields at ``positions``."""
-    v = windows(stream, positions, head.f)
-    half = 1 << (head.f - 1)
-    return (((v ^ half) - half) << head.k).astype(np.int8)
+    return _restore(windows(stream, positions, head.f), head).astype(np.int8)
 
 
 def _cut(what, pos, need, nbits):
@@ -537,10 +542,9 @@ def _read_table(bits, head):
 def _decode_v1(stream, head, pos, entries):
     """The symbols of a v1 stream's codes from bit ``pos``: code by code, with the token and
     lane codes' lengths and indices looked up at every bit."""
-    nbits, g, r, f = 8 * len(stream), head.g, head.r, head.f
+    nbits, g, r = 8 * len(stream), head.g, head.r
     tokens, lane_code = head.tokens, head.code
-    half = 1 << (f - 1)
-    value = (((np.asarray(lane_code.values + (0,), np.int64) ^ half) - half) << head.k)
+    value = _restore(lane_code.values + (0,), head)
     w = bit_windows(stream, L_MAX, nbits)
     length, index = lane_code.lookup()
     lane_len, lane_val = length[w].tolist(), value[np.minimum(index[w], len(value) - 1)].tolist()
