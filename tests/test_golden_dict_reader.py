@@ -24,7 +24,7 @@ def read_code_by_code(stream):
     def canonical(code, what):
         """The index of the ``code`` (a :class:`dc.LaneCode`) read a bit at a time."""
         at, value = bits.pos, 0
-        for _, (first, end, base) in enumerate(code.limits(), 1):
+        for first, end, base in code.limits():
             if bits.pos >= bits.bits.size:
                 raise ValueError(f"stream ends inside {what} at bit {at} "
                                  f"({bits.bits.size - at} bits left)")
